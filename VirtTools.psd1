@@ -1,0 +1,25 @@
+@{
+    RootModule           = 'module/bin/VirtTools.PowerShell.dll'
+    ModuleVersion        = '0.1.0'
+    GUID                 = '5d0f8f63-3a4e-4c1e-9b1f-7f4a3c2b9e11'
+    Author               = 'VirtTools'
+    CompanyName          = 'VirtTools'
+    Copyright            = '(c) VirtTools. MIT licence.'
+    Description          = 'Virtualization from PowerShell: host capabilities, cgroup limits, containers, and machines on KVM or a software x86 emulator.'
+    PowerShellVersion    = '7.6'
+    CompatiblePSEditions = @('Core')
+    FormatsToProcess     = @('module/VirtTools.Format.ps1xml')
+    CmdletsToExport      = @(
+        'Get-VirtHost'
+        'Test-VirtHost'
+    )
+    FunctionsToExport    = @()
+    AliasesToExport      = @()
+    VariablesToExport    = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags       = @('virtualization', 'kvm', 'cgroups', 'containers', 'emulator', 'Linux')
+            ProjectUri = ''
+        }
+    }
+}

@@ -1,0 +1,39 @@
+using System.Management.Automation;
+using System.Reflection;
+using System.Runtime.Loader;
+
+namespace VirtTools.PowerShell.Infrastructure;
+
+/// <summary>
+/// Runs when <c>Import-Module</c> loads the cmdlet assembly: routes the module's own assemblies into
+/// <see cref="VirtToolsLoadContext"/>. Only the assemblies the cmdlets reference directly are
+/// redirected from the default context; their dependencies then resolve inside our context.
+/// </summary>
+public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssemblyCleanup
+{
+    /// <summary>Assemblies the cmdlet layer references that must live in our context.</summary>
+    private static readonly HashSet<string> entryAssemblies = new(StringComparer.Ordinal) { "VirtTools.Core", "VirtTools.Dashboard" };
+
+    private static readonly VirtToolsLoadContext context = new(
+        Path.Combine(Path.GetDirectoryName(typeof(ModuleInitializer).Assembly.Location)!, "deps"));
+
+    /// <summary>The context the module's dependencies live in (tests check where assemblies were loaded).</summary>
+    internal static AssemblyLoadContext Context => context;
+
+    public void OnImport() => AssemblyLoadContext.Default.Resolving += ResolveIntoModuleContext;
+
+    public void OnRemove(PSModuleInfo psModuleInfo)
+    {
+        AssemblyLoadContext.Default.Resolving -= ResolveIntoModuleContext;
+        Core.Flush();
+    }
+
+    private static Assembly? ResolveIntoModuleContext(AssemblyLoadContext defaultContext, AssemblyName name) =>
+        name.Name is { } simple && entryAssemblies.Contains(simple) ? context.LoadFromAssemblyName(name) : null;
+
+    /// <summary>Kept in its own type so that VirtTools.Core is only touched after the handler is in place.</summary>
+    private static class Core
+    {
+        public static void Flush() => VirtTools.Diagnostics.VirtLog.Flush();
+    }
+}
