@@ -8,7 +8,9 @@
     Description          = 'Virtualization from PowerShell: host capabilities, cgroup limits, containers, and machines on KVM or a software x86 emulator.'
     PowerShellVersion    = '7.6'
     CompatiblePSEditions = @('Core')
-    FormatsToProcess     = @('module/VirtTools.Format.ps1xml')
+    FormatsToProcess     = @(
+        'module/Formats/Host.Format.ps1xml'
+    )
     CmdletsToExport      = @(
         'Get-VirtHost'
         'Test-VirtHost'
