@@ -141,7 +141,9 @@ function Invoke-Demo {
 function Invoke-Bench {
     Invoke-Build
     $failed = 0
-    foreach ($bench in Get-ChildItem (Join-Path $root 'tests/Bench') -Filter '*.Bench.ps1' | Sort-Object Name) {
+    $benches = @(Get-ChildItem (Join-Path $root 'tests/Bench') -Filter '*.Bench.ps1' -ErrorAction Ignore | Sort-Object Name)
+    if (-not $benches) { Write-Warning 'No benchmarks in tests/Bench.' }
+    foreach ($bench in $benches) {
         Write-Host "== $($bench.BaseName)"
         $code = Invoke-FreshPwsh @('-File', $bench.FullName)
         if ($code -ne 0) { $failed++ }
