@@ -35,6 +35,24 @@ public sealed class CgroupLifecycleTests
     }
 
     [SkippableFact]
+    public void KeptOpenReaderSeesChangesAndSurvivesRemoval()
+    {
+        Requires.Root();
+        using var test = new TestGroup();
+        using var reader = test.Group.OpenStatsReader();
+        Assert.Equal(0, reader.Read().PidsCurrent);
+        var sleeper = test.Start("exec sleep 30");
+        Assert.Equal(1, reader.Read().PidsCurrent);
+
+        test.Group.Remove(force: true);
+        Assert.True(sleeper.WaitForExit(5000));
+        var gone = reader.Read(out var readAny);
+        Assert.False(readAny);
+        Assert.Null(gone.PidsCurrent);
+        Assert.Null(gone.MemoryCurrent);
+    }
+
+    [SkippableFact]
     public void ListMatchesWildcards()
     {
         Requires.Root();
