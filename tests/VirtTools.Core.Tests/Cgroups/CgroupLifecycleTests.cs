@@ -107,6 +107,47 @@ public sealed class CgroupLifecycleTests
     }
 
     [SkippableFact]
+    public void SwapAllowanceSurvivesARaisedMemoryLimit()
+    {
+        Requires.Root();
+        using var test = new TestGroup(new CgroupLimits { MemoryMax = 64L << 20, SwapMax = 32L << 20 });
+        var memory = test.Group.Placement.Memory!;
+        Skip.If(!File.Exists(memory.File(memory.IsV2 ? "memory.swap.max" : "memory.memsw.limit_in_bytes")), "this kernel does not account swap per cgroup");
+        Assert.Equal(32L << 20, test.Group.ReadLimits().SwapMax);
+
+        // On v1 memory+swap (96 MB) is below the new memory limit: the writer has to lift it first.
+        test.Group.SetLimits(new CgroupLimits { MemoryMax = 128L << 20 });
+        var limits = test.Group.ReadLimits();
+        Assert.Equal(128L << 20, limits.MemoryMax);
+        Assert.Equal(32L << 20, limits.SwapMax);
+    }
+
+    [SkippableFact]
+    public void IoLimitsReachTheBlockDevice()
+    {
+        Requires.Root();
+        var device = Directory.GetDirectories("/sys/class/block").Select(Path.GetFileName)
+            .FirstOrDefault(d => d is not null && !d.StartsWith("loop", StringComparison.Ordinal) && File.Exists($"/sys/class/block/{d}/dev"));
+        Skip.If(device is null, "no block device on this host");
+        using var test = new TestGroup(new CgroupLimits
+        {
+            IoMax = [new IoDeviceLimit { Device = "/dev/" + device, ReadBps = 10L << 20, WriteIops = 100 }],
+            IoWeight = 300,
+        });
+        var majorMinor = File.ReadAllText($"/sys/class/block/{device}/dev").Trim();
+        var limit = Assert.Single(test.Group.ReadLimits().IoMax!);
+        Assert.Equal(majorMinor, limit.Device);
+        Assert.Equal(10L << 20, limit.ReadBps);
+        Assert.Equal(100, limit.WriteIops);
+        Assert.Null(limit.WriteBps);
+
+        // A weight needs BFQ's files; without them the writer warns and the weight reads back as unset.
+        var io = test.Group.Placement.Io!;
+        var weighted = new[] { "io.weight", "io.bfq.weight", "blkio.weight", "blkio.bfq.weight" }.Any(f => File.Exists(io.File(f)));
+        Assert.Equal(weighted ? 300 : null, test.Group.ReadLimits().IoWeight);
+    }
+
+    [SkippableFact]
     public async Task EmptyEventFiresWhenTheLastProcessExits()
     {
         Requires.Root();
