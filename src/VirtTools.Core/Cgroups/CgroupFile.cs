@@ -98,6 +98,15 @@ internal static unsafe class CgroupFile
     /// <summary>The file as text (limits and lists, not the hot path); null if it cannot be read.</summary>
     public static string? TryReadText(string path)
     {
+        if (!TryRead(PathBytes(path), out var content))
+        {
+            return null;
+        }
+        if (content.Length < BufferSize)
+        {
+            return Encoding.UTF8.GetString(content);
+        }
+        // A full buffer: a long cgroup.procs (thousands of pids). Read it whole the slow way.
         try
         {
             return File.ReadAllText(path);
