@@ -151,16 +151,16 @@ public sealed class Cgroup
     /// <summary>
     /// Kills every process of the group with SIGKILL and waits until the group is empty. Uses cgroup.kill
     /// where the v2 hierarchy has it (no fork race), then kills what is left pid by pid, repeating so a
-    /// process forked meanwhile is caught too. Returns how many processes were signalled.
+    /// process forked meanwhile is caught too. Returns how many processes there were to kill.
     /// </summary>
     public int Kill(TimeSpan? timeout = null)
     {
         var deadline = Stopwatch.GetTimestamp() + (long)((timeout ?? TimeSpan.FromSeconds(5)).TotalSeconds * Stopwatch.Frequency);
+        var signalled = new HashSet<int>(GetProcesses());
         if (Placement.Unified is { } unified && File.Exists(unified.File("cgroup.kill")))
         {
             CgroupFile.TryWrite(unified.File("cgroup.kill"), "1");
         }
-        var signalled = new HashSet<int>();
         while (true)
         {
             var pids = GetProcesses();
