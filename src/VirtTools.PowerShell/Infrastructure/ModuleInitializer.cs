@@ -24,8 +24,9 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssem
 
     public void OnRemove(PSModuleInfo psModuleInfo)
     {
-        AssemblyLoadContext.Default.Resolving -= ResolveIntoModuleContext;
+        // Core first: releasing machines and flushing the log may load VirtTools.Core, which needs the handler.
         Core.Flush();
+        AssemblyLoadContext.Default.Resolving -= ResolveIntoModuleContext;
     }
 
     /// <summary>Machines hosted in this session end with the module: their vCPU threads and KVM fds go with it.</summary>
