@@ -30,7 +30,7 @@ public static class MachineRun
         watch.Stop();
         var kind = machine.AcceleratorKind == AcceleratorKind.Kvm ? KvmInfo.DetectKind("/sys/module").Kind : KvmKind.None;
         return new MachineRunResult(machine.Name, machine.State, machine.ExitCode, machine.Output.ToString(),
-            finished ? machine.Reason : $"timed out after {timeout}; {machine.Reason}", !finished && !cancel.IsCancellationRequested, watch.Elapsed,
+            finished ? machine.Reason : $"timed out after {timeout}; {machine.Reason}", !finished && !cancel.IsCancellationRequested, watch.Elapsed, machine.TimeToFirstExit,
             machine.Exits.Snapshot(), machine.Exits.Total, machine.UnhandledPortAccesses, machine.AcceleratorKind,
             machine.AcceleratorDescription, kind);
     }

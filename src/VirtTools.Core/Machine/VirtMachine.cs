@@ -25,6 +25,8 @@ public sealed class VirtMachine : IVcpuExitHandler, IDisposable
     private readonly object sync = new();
     private readonly List<IDisposable> owned = [];
     private readonly Stopwatch clock = new();
+    /// <summary>Runs from the start of <see cref="Create"/> to the first exit.</summary>
+    private readonly Stopwatch sinceCreate = Stopwatch.StartNew();
     private IAccelerator accelerator = null!;
     private IVirtualMachine vm = null!;
     private IVirtualCpu vcpu = null!;
@@ -93,6 +95,12 @@ public sealed class VirtMachine : IVcpuExitHandler, IDisposable
     public TimeSpan Uptime => clock.Elapsed;
 
     public DateTime? StartTime { get; private set; }
+
+    /// <summary>
+    /// From the start of <see cref="Create"/> to the vCPU's first exit: with a guest whose first
+    /// instruction exits (an OUT), the cost of building a machine up to its first guest instruction.
+    /// </summary>
+    public TimeSpan? TimeToFirstExit { get; private set; }
 
     /// <summary>Port accesses no device claimed (ignored: reads return 0xff).</summary>
     public long UnhandledPortAccesses => PortBus.UnhandledReads + PortBus.UnhandledWrites;
@@ -342,6 +350,11 @@ public sealed class VirtMachine : IVcpuExitHandler, IDisposable
                     return;
                 }
                 var exit = vcpu.Run(this);
+                if (TimeToFirstExit is null)
+                {
+                    sinceCreate.Stop();
+                    TimeToFirstExit = sinceCreate.Elapsed;
+                }
                 Exits.Count(exit.Reason);
                 if (HandleExit(exit) == Outcome.Stopped)
                 {
