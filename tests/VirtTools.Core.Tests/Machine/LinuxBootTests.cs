@@ -75,8 +75,9 @@ public sealed class LinuxBootTests(Xunit.Abstractions.ITestOutputHelper output) 
             ExpectInit(machine);
             return;
         }
+        const string lastExpected = "BIOS-e820: [mem 0x0000000000100000-0x000000000fffffff] usable\r\n";
         var watch = Stopwatch.StartNew();
-        while (!machine.Output.ToString().Contains("BIOS-e820") && machine.State == MachineState.Running && watch.Elapsed < TimeSpan.FromSeconds(180))
+        while (!machine.Output.ToString().Contains(lastExpected) && machine.State == MachineState.Running && watch.Elapsed < TimeSpan.FromSeconds(180))
         {
             Thread.Sleep(200);
         }
@@ -86,7 +87,7 @@ public sealed class LinuxBootTests(Xunit.Abstractions.ITestOutputHelper output) 
         Assert.True(machine.State == MachineState.Running, $"{machine.Reason}\n{text}");
         Assert.Contains("Linux version", text);
         Assert.Contains("Command line: " + CommandLine, text);
-        Assert.Contains("BIOS-e820: [mem 0x0000000000100000-0x000000000fffffff] usable", text);
+        Assert.Contains(lastExpected, text);
         var stop = Stopwatch.StartNew();
         machine.Stop(force: true);
         Assert.True(stop.ElapsedMilliseconds < 100, $"forced stop took {stop.ElapsedMilliseconds} ms");
