@@ -214,6 +214,29 @@ public sealed class VirtMachine : IVcpuExitHandler, IDisposable
         }
     }
 
+    /// <summary>
+    /// Runs the vCPU loop on the calling thread until the machine ends (one-shot runs: the caller would
+    /// only wait anyway, and the guest's first instruction does not wait for a new thread to be
+    /// scheduled). Pause, resume and stop work from other threads as with <see cref="Start"/>.
+    /// </summary>
+    public void RunOnCurrentThread()
+    {
+        lock (sync)
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            if (state != MachineState.Created)
+            {
+                throw new VirtToolsException("MachineNotStartable", VirtErrorKind.InvalidOperation,
+                    $"machine '{Name}' is {state}; only a Created machine can start", Name);
+            }
+            state = MachineState.Running;
+            StartTime = DateTime.UtcNow;
+            clock.Start();
+            thread = Thread.CurrentThread;
+        }
+        RunLoop();
+    }
+
     /// <summary>Stops the guest at its next exit (kicking it out of the guest at once) and waits until it is Paused.</summary>
     public void Pause()
     {
@@ -538,7 +561,7 @@ public sealed class VirtMachine : IVcpuExitHandler, IDisposable
             disposed = true;
             running = thread;
         }
-        if (running is not null)
+        if (running is not null && running != Thread.CurrentThread)
         {
             try
             {
