@@ -11,6 +11,7 @@
     FormatsToProcess     = @(
         'module/Formats/Host.Format.ps1xml'
         'module/Formats/Cgroups.Format.ps1xml'
+        'module/Formats/Machines.Format.ps1xml'
     )
     CmdletsToExport      = @(
         'Get-VirtHost'
@@ -21,6 +22,17 @@
         'Remove-VirtCgroup'
         'Add-VirtCgroupProcess'
         'Measure-VirtCgroup'
+        'New-VirtMachine'
+        'Start-VirtMachine'
+        'Stop-VirtMachine'
+        'Suspend-VirtMachine'
+        'Resume-VirtMachine'
+        'Get-VirtMachine'
+        'Remove-VirtMachine'
+        'Enter-VirtMachine'
+        'Invoke-VirtMachine'
+        'Get-VirtMachineRegister'
+        'New-VirtInitramfs'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -29,12 +29,19 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssem
 
     public void OnRemove(PSModuleInfo psModuleInfo)
     {
-        // Flush only a log that exists: loading the core just to flush nothing would be waste.
+        // Everything that touches VirtTools.Core runs while the resolver is still in place, and only
+        // when the core was loaded at all: loading it just to release nothing would be waste.
         if (context.Assemblies.Any(a => a.GetName().Name == "VirtTools.Core"))
         {
-            Core.Flush();
+            Core.Release();
         }
         AssemblyLoadContext.Default.Resolving -= ResolveIntoModuleContext;
+    }
+
+    /// <summary>Machines hosted in this session end with the module: their vCPU threads and KVM fds go with it.</summary>
+    private static class Machines
+    {
+        public static void Release() => Commands.Machines.MachineSession.Reset();
     }
 
     private static Assembly? ResolveIntoModuleContext(AssemblyLoadContext defaultContext, AssemblyName name) =>
@@ -43,6 +50,10 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssem
     /// <summary>Kept in its own type so that VirtTools.Core is only touched after the handler is in place.</summary>
     private static class Core
     {
-        public static void Flush() => VirtTools.Diagnostics.VirtLog.Flush();
+        public static void Release()
+        {
+            Machines.Release();
+            VirtTools.Diagnostics.VirtLog.Flush();
+        }
     }
 }
