@@ -10,10 +10,20 @@
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @(
         'module/Formats/Host.Format.ps1xml'
+        'module/Formats/Containers.Format.ps1xml'
     )
     CmdletsToExport      = @(
         'Get-VirtHost'
         'Test-VirtHost'
+        'New-VirtRootFs'
+        'New-VirtContainer'
+        'Start-VirtContainer'
+        'Get-VirtContainer'
+        'Stop-VirtContainer'
+        'Remove-VirtContainer'
+        'Wait-VirtContainer'
+        'Enter-VirtContainer'
+        'Invoke-VirtContainer'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

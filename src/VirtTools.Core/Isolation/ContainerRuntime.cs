@@ -129,7 +129,7 @@ public sealed class ContainerRuntime(ContainerStore store)
         }
         finally
         {
-            ReleaseCgroups(state);
+            ContainerCgroups.Remove(state.CgroupDirectories);
             store.Delete(spec.Name);
         }
     }
