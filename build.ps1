@@ -47,7 +47,7 @@ function Invoke-FreshPwsh([string[]] $arguments) {
 }
 
 function Get-PesterManifest {
-    Exec { dotnet restore (Join-Path $root 'tests/Pester/Pester.restore.csproj') --nologo -v quiet } 'Pester restore'
+    Exec { dotnet restore (Join-Path $root 'tests/Pester/TestDependencies.restore.csproj') --nologo -v quiet } 'test dependency restore'
     [xml] $props = Get-Content -Raw (Join-Path $root 'Directory.Packages.props')
     $version = $props.Project.PropertyGroup.PesterVersion
     $cache = (dotnet nuget locals global-packages --list) -replace '^global-packages:\s*', ''
@@ -123,9 +123,10 @@ function Invoke-Test {
     }
 
     $pesterJson = Join-Path $results 'pester.json'
+    # The filter travels in the environment: pwsh on Unix would expand a '*' argument as a file glob.
+    $env:VIRTTOOLS_PESTER_FILTER = $PesterFilter
     $code = Invoke-FreshPwsh @('-File', (Join-Path $root 'tests/Pester/Invoke-PesterSuite.ps1'),
-        '-PesterManifest', (Get-PesterManifest), '-Path', (Join-Path $root 'tests/Pester'),
-        '-Filter', $PesterFilter, '-ResultPath', $pesterJson)
+        '-PesterManifest', (Get-PesterManifest), '-Path', (Join-Path $root 'tests/Pester'), '-ResultPath', $pesterJson)
     $pester = if (Test-Path $pesterJson) { Get-Content -Raw $pesterJson | ConvertFrom-Json }
               else { [pscustomobject] @{ Passed = 0; Failed = 1; Skipped = 0 } }
     if ($code -ne 0 -and $pester.Failed -eq 0) { $pester.Failed = 1 }
@@ -147,7 +148,9 @@ function Invoke-Demo {
 function Invoke-Bench {
     Invoke-Build
     $failed = 0
-    foreach ($bench in Get-ChildItem (Join-Path $root 'tests/Bench') -Filter '*.Bench.ps1' | Sort-Object Name) {
+    $benches = @(Get-ChildItem (Join-Path $root 'tests/Bench') -Filter '*.Bench.ps1' -ErrorAction Ignore | Sort-Object Name)
+    if (-not $benches) { Write-Warning 'No benchmarks in tests/Bench.' }
+    foreach ($bench in $benches) {
         Write-Host "== $($bench.BaseName)"
         $code = Invoke-FreshPwsh @('-File', $bench.FullName)
         if ($code -ne 0) { $failed++ }

@@ -9,7 +9,8 @@ param(
     [Parameter(Mandatory)] [string] $PesterManifest,
     [Parameter(Mandatory)] [string] $Path,
     [Parameter(Mandatory)] [string] $ResultPath,
-    [string] $Filter = '*'
+    # Which *.Tests.ps1 files to run; build.ps1 passes it in VIRTTOOLS_PESTER_FILTER.
+    [string] $Filter = ($env:VIRTTOOLS_PESTER_FILTER ?? '*')
 )
 $ErrorActionPreference = 'Stop'
 Import-Module $PesterManifest -Force

@@ -36,4 +36,46 @@ function Test-VirtCapabilityMissing {
     return $true
 }
 
-Export-ModuleMember -Function Get-RepoRoot, Import-VirtTools, Test-VirtCapabilityMissing
+<#
+.SYNOPSIS
+    Runs a script block in a new pwsh process (same pwsh as ours) and returns its output lines.
+.DESCRIPTION
+    For what must start from a clean process: assembly loading order, environment read at start-up.
+    $LASTEXITCODE is left as the child's exit code.
+#>
+function Invoke-FreshPwsh {
+    param([Parameter(Mandatory)] [string] $Script, [hashtable] $Environment = @{})
+    $exe = [Environment]::ProcessPath
+    $prefix = @(if ((Split-Path -Leaf $exe) -like 'dotnet*') { Join-Path $PSHOME 'pwsh.dll' })
+    $saved = @{}
+    foreach ($name in $Environment.Keys) {
+        $saved[$name] = [Environment]::GetEnvironmentVariable($name)
+        [Environment]::SetEnvironmentVariable($name, $Environment[$name])
+    }
+    try {
+        $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($Script))
+        & $exe @prefix -NoProfile -NonInteractive -EncodedCommand $encoded 2>&1 | ForEach-Object { "$_" }
+    }
+    finally {
+        foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) }
+    }
+}
+
+<# The folder of a package in the NuGet cache (restored by TestDependencies.restore.csproj). #>
+function Get-NuGetPackagePath {
+    param([Parameter(Mandatory)] [string] $Id, [Parameter(Mandatory)] [string] $Version)
+    $cache = $env:NUGET_PACKAGES
+    if (-not $cache) { $cache = ((dotnet nuget locals global-packages --list) -replace '^global-packages:\s*', '').Trim() }
+    $path = Join-Path $cache "$($Id.ToLowerInvariant())/$Version"
+    if (-not (Test-Path $path)) { throw "NuGet package $Id $Version is not in ${cache}: run ./build.ps1 Test, which restores it" }
+    $path
+}
+
+<# A property of Directory.Packages.props (pinned versions live there). #>
+function Get-PinnedVersion {
+    param([Parameter(Mandatory)] [string] $Name)
+    [xml] $props = Get-Content -Raw (Join-Path $script:RepoRoot 'Directory.Packages.props')
+    $props.Project.PropertyGroup.$Name
+}
+
+Export-ModuleMember -Function Get-RepoRoot, Import-VirtTools, Test-VirtCapabilityMissing, Invoke-FreshPwsh, Get-NuGetPackagePath, Get-PinnedVersion

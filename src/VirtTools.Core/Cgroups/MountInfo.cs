@@ -15,7 +15,7 @@ public sealed record MountInfo(int Id, int ParentId, string Root, string MountPo
         {
             // 36 35 98:0 /root /mnt rw,noatime master:1 - ext3 /dev/root rw,errors=continue
             var fields = line.Split(' ');
-            var separator = Array.IndexOf(fields, "-", 6);
+            var separator = fields.Length > 6 ? Array.IndexOf(fields, "-", 6) : -1;
             if (separator < 0 || separator + 2 >= fields.Length)
             {
                 continue;

@@ -9,8 +9,12 @@ public static class Errno
     public const int EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, EIO = 5, EBADF = 9, EAGAIN = 11, ENOMEM = 12,
         EACCES = 13, EBUSY = 16, EEXIST = 17, ENODEV = 19, ENOTDIR = 20, EINVAL = 22, ENOSPC = 28, ENOSYS = 38;
 
-    /// <summary>The errno of the last P/Invoke on this thread.</summary>
-    public static int Last => Marshal.GetLastPInvokeError() is var e && e != 0 ? e : LibC.errno;
+    /// <summary>
+    /// errno of the last Tmds.LibC call on this thread. Read it right after the failed call:
+    /// Marshal.GetLastPInvokeError would return a stale value here, because Tmds.LibC's imports do
+    /// not set SetLastError and the runtime's own imports (File.Exists...) do.
+    /// </summary>
+    public static int Last => LibC.errno;
 
     public static string Describe(int errno) => Marshal.GetPInvokeErrorMessage(errno);
 

@@ -46,7 +46,7 @@ public static class HostProbe
         }
         accelerators.Add(AcceleratorKind.Emulator);
 
-        log.Information("Host probe done: KVM {KvmKind} usable={Usable}, cgroups {Layout}, hypervisor {Hypervisor}",
+        log.Information("Host probe done: KVM {KvmKind} usable={Usable}, cgroups {Layout}, hypervisor {Hypervisor:l}",
             kvm.Kind, kvm.Usable, cgroups.Layout, hypervisor.Name ?? "none");
         return new HostInfo(
             Environment.MachineName,
@@ -67,8 +67,8 @@ public static class HostProbe
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var result = probe();
-        log.Debug("Probed {What} in {Milliseconds:F2} ms on thread {Thread}",
-            what, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, Environment.CurrentManagedThreadId);
+        log.Debug("Probed {What:l} in {Milliseconds:F2} ms",
+            what, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return result;
     }
 

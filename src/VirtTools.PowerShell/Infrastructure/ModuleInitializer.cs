@@ -20,12 +20,21 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssem
     /// <summary>The context the module's dependencies live in (tests check where assemblies were loaded).</summary>
     internal static AssemblyLoadContext Context => context;
 
-    public void OnImport() => AssemblyLoadContext.Default.Resolving += ResolveIntoModuleContext;
+    public void OnImport()
+    {
+        // Import-Module -Force runs this again in the same process: never register twice.
+        AssemblyLoadContext.Default.Resolving -= ResolveIntoModuleContext;
+        AssemblyLoadContext.Default.Resolving += ResolveIntoModuleContext;
+    }
 
     public void OnRemove(PSModuleInfo psModuleInfo)
     {
+        // Flush only a log that exists: loading the core just to flush nothing would be waste.
+        if (context.Assemblies.Any(a => a.GetName().Name == "VirtTools.Core"))
+        {
+            Core.Flush();
+        }
         AssemblyLoadContext.Default.Resolving -= ResolveIntoModuleContext;
-        Core.Flush();
     }
 
     private static Assembly? ResolveIntoModuleContext(AssemblyLoadContext defaultContext, AssemblyName name) =>
