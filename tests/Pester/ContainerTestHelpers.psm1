@@ -43,7 +43,7 @@ function Get-LeakSnapshot {
         Get-ChildItem "/sys/fs/cgroup/$h" -Recurse -Directory -Filter 'virttools' -ErrorAction SilentlyContinue |
             ForEach-Object { Get-ChildItem $_.FullName -Directory } |
             # Container groups only (one-shot runs and test containers): other suites share the parent.
-            Where-Object Name -match '^(run-|pester-)' | ForEach-Object FullName
+            Where-Object Name -match '^container-(run-|pester-)' | ForEach-Object FullName
     }
     [pscustomobject] @{
         Mounts    = @(Get-Content /proc/self/mountinfo | Where-Object { $RootFs -and $_ -like "*$RootFs*" }).Count

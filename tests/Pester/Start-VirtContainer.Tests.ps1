@@ -32,7 +32,7 @@ Describe 'Start-VirtContainer' -Skip:(Test-VirtCapabilityMissing root) {
         (Get-Content "/proc/$($c.Pid)/status" | Where-Object { $_ -like 'NSpid:*' }) -split '\s+' | Select-Object -Last 1 | Should -Be '1'
         # The monitor is detached from this pwsh: it survives the session that started it.
         (Get-Content "/proc/$($c.MonitorPid)/stat") -split ' ' | Select-Object -Index 3 | Should -Not -Be "$PID"
-        Get-Content "/sys/fs/cgroup/pids/virttools/pester-start/cgroup.procs" | Should -Contain "$($c.Pid)"
+        Get-Content "/sys/fs/cgroup/pids/virttools/container-pester-start/cgroup.procs" | Should -Contain "$($c.Pid)"
     }
 
     It 'writes the command''s output to output.log in the state directory' {
@@ -54,7 +54,7 @@ Describe 'Start-VirtContainer' -Skip:(Test-VirtCapabilityMissing root) {
             $err[0].FullyQualifiedErrorId | Should -Be "ContainerStartFailed,$id"
             $err[0].Exception.Message | Should -Match "mount '.*/dev': Not a directory"
             (Get-VirtContainer pester-broken).Status | Should -Be 'Created'
-            Test-Path /sys/fs/cgroup/pids/virttools/pester-broken | Should -BeFalse
+            Test-Path /sys/fs/cgroup/pids/virttools/container-pester-broken | Should -BeFalse
             Get-Content /proc/self/mountinfo | Where-Object { $_ -like "*$broken*" } | Should -BeNullOrEmpty
         }
         finally {
