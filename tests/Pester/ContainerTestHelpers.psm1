@@ -8,11 +8,11 @@ $script:ProbeSource = Join-Path $PSScriptRoot 'Support/probe.c'
 
 <#
 .SYNOPSIS
-    Builds a test rootfs at -Path: sh, cat, hostname, head, tail, sleep, true, ls, grep and /bin/probe.
+    Builds a test rootfs at -Path: sh, cat, hostname, head, tail, sleep, true, ls, grep, stty and /bin/probe.
 #>
 function New-TestRootFs {
     param([Parameter(Mandatory)] [string] $Path)
-    $null = New-VirtRootFs -Path $Path -Command sh, cat, hostname, head, tail, sleep, true, ls, grep -Force
+    $null = New-VirtRootFs -Path $Path -Command sh, cat, hostname, head, tail, sleep, true, ls, grep, stty -Force
     $probe = Join-Path $Path 'bin/probe'
     & cc -static -O2 -o $probe $script:ProbeSource
     if ($LASTEXITCODE -ne 0) { throw "cc failed to build the probe ($LASTEXITCODE)" }
