@@ -12,6 +12,7 @@
         'module/Formats/Host.Format.ps1xml'
         'module/Formats/Cgroups.Format.ps1xml'
         'module/Formats/Machines.Format.ps1xml'
+        'module/Formats/Containers.Format.ps1xml'
     )
     CmdletsToExport      = @(
         'Get-VirtHost'
@@ -33,6 +34,15 @@
         'Invoke-VirtMachine'
         'Get-VirtMachineRegister'
         'New-VirtInitramfs'
+        'New-VirtRootFs'
+        'New-VirtContainer'
+        'Start-VirtContainer'
+        'Get-VirtContainer'
+        'Stop-VirtContainer'
+        'Remove-VirtContainer'
+        'Wait-VirtContainer'
+        'Enter-VirtContainer'
+        'Invoke-VirtContainer'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
