@@ -53,9 +53,11 @@ public sealed class LogCapture : IDisposable
     /// </summary>
     public void Pump(Task task, Action<LogRecord> onRecord)
     {
+        // The task's completion wakes the wait too, so a finished task costs no polling delay.
+        task.ContinueWith(_ => signal.Release(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         while (!task.IsCompleted)
         {
-            signal.Wait(50);
+            signal.Wait();
             foreach (var record in Drain())
             {
                 onRecord(record);
