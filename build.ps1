@@ -78,7 +78,14 @@ function Invoke-Build {
     # with the system compiler and shipped beside VirtTools.Core, which looks for it there. Static:
     # no dynamic loading at each start, and half the resident size while it waits as a monitor.
     $helperSources = Get-ChildItem (Join-Path $root 'src/VirtTools.ContainerHelper') -Filter *.c | ForEach-Object FullName
-    Exec { cc -static -O2 -Wall -Wextra -Wno-format-truncation -Werror -o (Join-Path $deps 'virttools-container') @helperSources } 'cc virttools-container'
+    # A machine with only the .NET SDK has no C compiler: everything else still builds and works, and
+    # the container cmdlets say ContainerHelperMissing with the fix.
+    if (Get-Command cc -ErrorAction Ignore) {
+        Exec { cc -static -O2 -Wall -Wextra -Wno-format-truncation -Werror -o (Join-Path $deps 'virttools-container') @helperSources } 'cc virttools-container'
+    }
+    else {
+        Write-Warning 'No C compiler (cc): the container helper is not built, so containers are unavailable. Install one (apt-get install gcc libc6-dev) and build again.'
+    }
 
     # PowerShell looks for a binary module's help in <ModuleBase>/<culture>: the manifest sits at the
     # repository root, so the generated (git-ignored) help goes to en-US/ beside it.

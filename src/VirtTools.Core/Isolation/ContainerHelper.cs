@@ -36,7 +36,7 @@ public static class ContainerHelper
         }
         return candidates.FirstOrDefault(File.Exists)
             ?? throw new VirtToolsException("ContainerHelperMissing", VirtErrorKind.NotFound,
-                $"The container helper '{FileName}' is missing beside {here}: rebuild the module with ./build.ps1 Build", FileName);
+                $"The container helper '{FileName}' is missing beside {here}: it is built with the system C compiler, so install one (apt-get install gcc libc6-dev) and rebuild the module with ./build.ps1 Build", FileName);
     }
 
     /// <summary>Arguments of <c>run</c>: a new container from <paramref name="spec"/>.</summary>
