@@ -40,9 +40,7 @@ public static class AcceleratorFactory
             $"no accelerator is available ({string.Join("; ", reasons)})", AcceleratorKind.Auto);
     }
 
-    // The software CPU is written on its own branch; it plugs in here by returning its IAccelerator.
-    private static IAccelerator OpenEmulator() =>
-        throw Unavailable(AcceleratorKind.Emulator, "the software emulator is not available in this build yet");
+    private static IAccelerator OpenEmulator() => new Emulator.EmulatorAccelerator();
 
     private static VirtToolsException Unavailable(AcceleratorKind kind, string why) =>
         new("AcceleratorNotAvailable", VirtErrorKind.NotSupported, $"accelerator {kind} is not available: {why}", kind);

@@ -13,6 +13,8 @@ public enum CpuExit
     Breakpoint,
     /// <summary>A port breakpoint matched (after the access).</summary>
     PortBreakpoint,
+    /// <summary>An instruction did port I/O and <see cref="X86Cpu.ExitOnPortIo"/> is set.</summary>
+    PortIo,
     /// <summary>Someone called <see cref="X86Cpu.RequestStop"/>.</summary>
     Stopped,
 }

@@ -289,7 +289,7 @@ public sealed partial class X86Cpu
                     byte b = (byte)i.Imm;
                     if (b == 0) { throw new GuestFault(Vectors.DE); }
                     byte al = (byte)R[RAX];
-                    ulong r = (ulong)(al % b) | ((ulong)(al / b) << 8);
+                    ulong r = (uint)(al % b) | ((uint)(al / b) << 8);
                     SetReg(RAX, 2, r);
                     SetArith(ArithFlags, Szp(r, 1));
                     break;
@@ -476,12 +476,14 @@ public sealed partial class X86Cpu
     private ulong PortIn(ushort port, int size)
     {
         if (portBreakpoints.Count != 0 && portBreakpoints.Contains(port)) { PortBreakHit = true; }
+        PortIoDone = true;
         return bus.ReadPort(port, size) & Mask(size);
     }
 
     private void PortOut(ushort port, int size, ulong value)
     {
         if (portBreakpoints.Count != 0 && portBreakpoints.Contains(port)) { PortBreakHit = true; }
+        PortIoDone = true;
         bus.WritePort(port, size, value & Mask(size));
     }
 }

@@ -55,6 +55,9 @@ public sealed unsafe partial class X86Cpu
     private bool interruptShadow;
     private volatile bool stopRequested;
     internal bool PortBreakHit;
+    /// <summary>Return from <see cref="Run"/> after an instruction that did port I/O (accelerator use).</summary>
+    public bool ExitOnPortIo { get; set; }
+    internal bool PortIoDone;
     private readonly HashSet<ulong> breakpoints = new();
     private readonly HashSet<ushort> portBreakpoints = new();
     private readonly Dictionary<uint, ulong> msrs = new();
@@ -152,7 +155,16 @@ public sealed unsafe partial class X86Cpu
             if (PortBreakHit)
             {
                 PortBreakHit = false;
+                PortIoDone = false;
                 return CpuExit.PortBreakpoint;
+            }
+            if (PortIoDone)
+            {
+                PortIoDone = false;
+                if (ExitOnPortIo)
+                {
+                    return CpuExit.PortIo;
+                }
             }
         }
     }
