@@ -21,13 +21,14 @@ internal sealed unsafe class BlockCache
     private const int MaxBlockInsns = 64;
     private readonly Dictionary<ulong, Block> blocks = new();
     private readonly Dictionary<ulong, List<Block>> pageBlocks = new();
-    private readonly byte[] codePages;
+    /// <summary>Per RAM page, one bit per 64-byte line that holds decoded code.</summary>
+    private readonly ulong[] codeLines;
     private Block? last;
     private readonly Insn[] scratch = new Insn[MaxBlockInsns];
 
     public BlockCache(ulong ramSize)
     {
-        codePages = new byte[(ramSize + 4095) / 4096];
+        codeLines = new ulong[(ramSize + 4095) / 4096];
     }
 
     public int Count => blocks.Count;
@@ -40,20 +41,36 @@ internal sealed unsafe class BlockCache
         }
         blocks.Clear();
         pageBlocks.Clear();
-        Array.Clear(codePages);
+        Array.Clear(codeLines);
         last = null;
     }
 
     public bool IsCodePage(ulong phys)
     {
         ulong page = phys >> 12;
-        return page < (ulong)codePages.Length && codePages[page] != 0;
+        return page < (ulong)codeLines.Length && codeLines[page] != 0;
+    }
+
+    /// <summary>A guest write to [phys, phys+size) on a page with code: drop the page's blocks if it hits a code line.</summary>
+    public void NotifyWrite(ulong phys, int size)
+    {
+        ulong page = phys >> 12;
+        if (page >= (ulong)codeLines.Length)
+        {
+            return;
+        }
+        int first = (int)((phys & 0xFFF) >> 6), last = (int)(((phys & 0xFFF) + (ulong)size - 1) >> 6);
+        ulong mask = (last >= 63 ? ~0UL : (2UL << last) - 1) & ~((1UL << first) - 1);
+        if ((codeLines[page] & mask) != 0)
+        {
+            InvalidatePage(phys);
+        }
     }
 
     public void InvalidatePage(ulong phys)
     {
         ulong page = phys >> 12;
-        codePages[page] = 0;
+        codeLines[page] = 0;
         if (pageBlocks.Remove(page, out var list))
         {
             foreach (var b in list)
@@ -133,16 +150,16 @@ internal sealed unsafe class BlockCache
         if (cacheable)
         {
             blocks[key] = block;
-            Register(phys, block, cpu);
+            Register(phys, (int)Math.Min(p - phys, pageEnd - phys), block, cpu);
             if (secondPage != ulong.MaxValue && cpu.TryGetRam(secondPage, out _))
             {
-                Register(secondPage, block, cpu);
+                Register(secondPage & ~0xFFFUL, 16, block, cpu);
             }
         }
         return block;
     }
 
-    private void Register(ulong phys, Block block, X86Cpu cpu)
+    private void Register(ulong phys, int length, Block block, X86Cpu cpu)
     {
         ulong page = phys >> 12;
         if (!pageBlocks.TryGetValue(page, out var list))
@@ -150,9 +167,15 @@ internal sealed unsafe class BlockCache
             pageBlocks[page] = list = new List<Block>();
         }
         list.Add(block);
-        if (codePages[page] == 0)
+        bool wasCode = codeLines[page] != 0;
+        int first = (int)((phys & 0xFFF) >> 6), last = (int)(((phys & 0xFFF) + (ulong)Math.Max(length, 1) - 1) >> 6);
+        for (int line = first; line <= Math.Min(last, 63); line++)
         {
-            codePages[page] = 1;
+            codeLines[page] |= 1UL << line;
+        }
+        if (!wasCode)
+        {
+            // Write mappings of this page were made without the code-line check: refill them.
             cpu.FlushWriteTlb();
         }
     }

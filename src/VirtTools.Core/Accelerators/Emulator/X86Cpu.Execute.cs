@@ -1,19 +1,77 @@
+using System.Runtime.CompilerServices;
+
 namespace VirtTools.Accelerators.Emulator;
 
 /// <summary>
-/// The executor: one switch over <see cref="Op"/>. RIP points at the instruction while it runs,
-/// so a fault leaves it there for restart; ordinary instructions fall out of the switch and
+/// The executor: a small switch over the hot operations (<see cref="Execute"/>), and one over all
+/// of <see cref="Op"/> for the rest (<see cref="ExecuteCold"/>), so the hot method keeps a small
+/// stack frame (a large one costs a zeroing loop on every instruction). RIP points at the
+/// instruction while it runs, so a fault leaves it there for restart; ordinary instructions
 /// advance RIP, control transfers set it and return.
 /// </summary>
 public sealed partial class X86Cpu
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void Execute(ref Insn i)
     {
-        ulong next = Rip + i.Length;
-        if (CodeBits != 64)
+        ulong next = (Rip + i.Length) & IpMask;
+        int size = i.OpSize;
+        switch (i.Op)
         {
-            next &= CodeBits == 16 ? 0xFFFF : 0xFFFFFFFF;
+            case Op.AluRmReg:
+                if (i.IsMem)
+                {
+                    ulong lin = Linear(ref i);
+                    ulong r = Alu(i.Sub, ReadMem(lin, size), GetReg(i.Reg, size), size);
+                    if (i.Sub != 7) { WriteMem(lin, size, r); }
+                }
+                else
+                {
+                    ulong r = Alu(i.Sub, GetReg(i.Rm, size), GetReg(i.Reg, size), size);
+                    if (i.Sub != 7) { SetReg(i.Rm, size, r); }
+                }
+                Rip = next;
+                return;
+            case Op.AluRegRm:
+                {
+                    ulong r = Alu(i.Sub, GetReg(i.Reg, size), ReadRm(ref i), size);
+                    if (i.Sub != 7) { SetReg(i.Reg, size, r); }
+                    Rip = next;
+                    return;
+                }
+            case Op.AluRmImm:
+                if (i.IsMem)
+                {
+                    ulong lin = Linear(ref i);
+                    ulong r = Alu(i.Sub, ReadMem(lin, size), (ulong)i.Imm, size);
+                    if (i.Sub != 7) { WriteMem(lin, size, r); }
+                }
+                else
+                {
+                    ulong r = Alu(i.Sub, GetReg(i.Rm, size), (ulong)i.Imm, size);
+                    if (i.Sub != 7) { SetReg(i.Rm, size, r); }
+                }
+                Rip = next;
+                return;
+            case Op.MovRmReg: WriteRm(ref i, GetReg(i.Reg, size)); Rip = next; return;
+            case Op.MovRegRm: SetReg(i.Reg, size, ReadRm(ref i)); Rip = next; return;
+            case Op.MovRmImm: WriteRm(ref i, (ulong)i.Imm); Rip = next; return;
+            case Op.Lea: SetReg(i.Reg, size, EffectiveAddress(ref i)); Rip = next; return;
+            case Op.Jcc:
+                Rip = Condition(i.Sub) ? BranchTarget(next + (ulong)i.Imm, size) : next;
+                return;
+            case Op.Jmp:
+                Rip = BranchTarget(next + (ulong)i.Imm, size);
+                return;
+            default:
+                ExecuteCold(ref i, next);
+                return;
         }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ExecuteCold(ref Insn i, ulong next)
+    {
         int size = i.OpSize;
         switch (i.Op)
         {

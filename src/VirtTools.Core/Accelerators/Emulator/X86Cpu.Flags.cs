@@ -133,6 +133,7 @@ public sealed partial class X86Cpu
     }
 
     /// <summary>Evaluates condition code <paramref name="cc"/> (the low nibble of Jcc/SETcc/CMOVcc).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool Condition(int cc)
     {
         bool r;
@@ -146,16 +147,22 @@ public sealed partial class X86Cpu
                 case 3: r = lazyA <= lazyB; break;
                 case 6: r = (long)(lazyA << shift) < (long)(lazyB << shift); break;
                 case 7: r = (long)(lazyA << shift) <= (long)(lazyB << shift); break;
-                default: r = Slow(cc >> 1); break;
+                default: r = ConditionFromFlags(cc >> 1); break;
             }
+        }
+        else if (lazyOp == LazyLogic && (cc >> 1) == 2)
+        {
+            r = lazyR == 0;
         }
         else
         {
-            r = Slow(cc >> 1);
+            r = ConditionFromFlags(cc >> 1);
         }
         return (cc & 1) != 0 ? !r : r;
+    }
 
-        bool Slow(int c) => c switch
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool ConditionFromFlags(int c) => c switch
         {
             0 => GetOF(),
             1 => GetCF(),
@@ -166,5 +173,4 @@ public sealed partial class X86Cpu
             6 => GetSF() != GetOF(),
             _ => GetZF() || GetSF() != GetOF(),
         };
-    }
 }

@@ -217,7 +217,7 @@ public sealed partial class X86Cpu
         {
             sp -= 8;
             ulong phys = PagingEnabled ? Translate(sp, AccessKind.Write, newCpl == 3) : sp;
-            if (cache.IsCodePage(phys)) { cache.InvalidatePage(phys); }
+            if (cache.IsCodePage(phys)) { cache.NotifyWrite(phys, 8); }
             WritePhys(phys, 8, v);
         }
         if (newCpl < Cpl)

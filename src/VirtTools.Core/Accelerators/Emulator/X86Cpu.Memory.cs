@@ -71,7 +71,14 @@ public sealed unsafe partial class X86Cpu
         uint off = (uint)linear & 0xFFF;
         if (tlbWriteTag[idx] == vpn + 1 && off <= 4096u - (uint)size)
         {
-            byte* p = ram + tlbWritePhys[idx] + off;
+            ulong page = tlbWritePhys[idx];
+            if ((page & 1) != 0)
+            {
+                // The page holds decoded code: a write to a code line drops its blocks.
+                page &= ~1UL;
+                cache.NotifyWrite(page + off, size);
+            }
+            byte* p = ram + page + off;
             switch (size)
             {
                 case 1: *p = (byte)value; return;
@@ -123,16 +130,14 @@ public sealed unsafe partial class X86Cpu
         ulong phys = Translate(linear, AccessKind.Write);
         if (phys + (ulong)size <= ramSize)
         {
-            if (cache.IsCodePage(phys))
+            bool code = cache.IsCodePage(phys);
+            if (code)
             {
-                cache.InvalidatePage(phys);
+                cache.NotifyWrite(phys, size);
             }
-            else
-            {
-                int idx = (int)((linear >> 12) & (TlbEntries - 1));
-                tlbWriteTag[idx] = (linear >> 12) + 1;
-                tlbWritePhys[idx] = phys & ~0xFFFUL;
-            }
+            int idx = (int)((linear >> 12) & (TlbEntries - 1));
+            tlbWriteTag[idx] = (linear >> 12) + 1;
+            tlbWritePhys[idx] = (phys & ~0xFFFUL) | (code ? 1UL : 0);
             WritePhys(phys, size, value);
             return;
         }

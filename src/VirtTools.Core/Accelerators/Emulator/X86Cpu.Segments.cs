@@ -57,7 +57,7 @@ public sealed partial class X86Cpu
         {
             ulong l = (linear + (ulong)i) & LinearMask;
             ulong phys = PagingEnabled ? Translate(l, AccessKind.Write, false) : l & A20Mask;
-            if (cache.IsCodePage(phys)) { cache.InvalidatePage(phys); }
+            if (cache.IsCodePage(phys)) { cache.NotifyWrite(phys, 1); }
             WritePhys(phys, 1, value >> (8 * i));
         }
     }

@@ -8,6 +8,7 @@ namespace VirtTools.Accelerators.Emulator;
 /// from there; flags are computed lazily from the last arithmetic result. One instance is one vCPU
 /// over one guest RAM; all machine state stays in the instance (no process-wide state).
 /// </summary>
+[SkipLocalsInit]
 public sealed unsafe partial class X86Cpu
 {
     // Register numbers in the x86 encoding order.
@@ -32,6 +33,8 @@ public sealed unsafe partial class X86Cpu
     internal int StackSize = 2;
     /// <summary>Truncation of linear addresses: 32 bits outside long mode.</summary>
     internal ulong LinearMask = 0xFFFFFFFF;
+    /// <summary>Instruction pointer width: IP wraps at 64 KiB in 16-bit code.</summary>
+    internal ulong IpMask = 0xFFFF;
 
     private readonly byte* ram;
     private readonly ulong ramSize;
@@ -172,19 +175,32 @@ public sealed unsafe partial class X86Cpu
     private long ExecuteBlock(Block block, long budget)
     {
         Insn[] insns = block.Insns;
-        int n = insns.Length;
-        long limit = Math.Min(n, budget);
-        long done = 0;
-        while (done < limit)
+        int limit = (int)Math.Min(insns.Length, budget);
+        int done = 0;
+        try
         {
-            ref Insn insn = ref insns[done];
-            Execute(ref insn);
-            done++;
-            InstructionCount++;
-            if (!block.Valid || breakpoints.Count != 0)
+            if (breakpoints.Count == 0)
             {
-                break;
+                while (done < limit)
+                {
+                    Execute(ref insns[done]);
+                    done++;
+                    if (!block.Valid)
+                    {
+                        break;
+                    }
+                }
             }
+            else if (limit > 0)
+            {
+                // With breakpoints set, return to Run after each instruction so it can check the next address.
+                Execute(ref insns[0]);
+                done = 1;
+            }
+        }
+        finally
+        {
+            InstructionCount += (ulong)done;
         }
         return done;
     }
@@ -225,6 +241,7 @@ public sealed unsafe partial class X86Cpu
             Cpl = Seg[X86Decoder.CS].Selector & 3;
         }
         StackSize = CodeBits == 64 ? 8 : Seg[X86Decoder.SS].Big ? 4 : 2;
+        IpMask = CodeBits switch { 16 => 0xFFFF, 32 => 0xFFFFFFFF, _ => ~0UL };
         LinearMask = lma ? ~0UL : 0xFFFFFFFF;
         for (int s = 0; s < 6; s++)
         {
