@@ -66,6 +66,11 @@ public sealed partial class X86Cpu
     internal void DeliverInterrupt(int vector, uint? errorCode, ulong returnIp, InterruptSource source)
     {
         Halted = false;
+        if (source != InterruptSource.External)
+        {
+            LastException = vector;
+            LastErrorCode = errorCode ?? 0;
+        }
         if (!ProtectedMode)
         {
             DeliverReal(vector, returnIp);
