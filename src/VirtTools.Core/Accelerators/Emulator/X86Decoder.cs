@@ -120,6 +120,11 @@ internal static class X86Decoder
             return r.Pos > 15 ? Fail(ref insn, 15) : NeedMoreBytes;
         }
         insn.Length = (byte)r.Pos;
+        if ((insn.Flags & (InsnFlags.Rep | InsnFlags.RepNe)) != 0 && insn.Op is Op.Movs or Op.Cmps or Op.Stos or Op.Lods or Op.Scas)
+        {
+            // A repeated string instruction may stop mid-way and run again from the same RIP.
+            insn.Flags |= InsnFlags.EndsBlock;
+        }
         return r.Pos;
     }
 
