@@ -207,8 +207,9 @@ public sealed partial class X86Cpu
                     ulong a = i.IsMem ? ReadMem(lin, size) : GetReg(i.Rm, size);
                     ulong b = GetReg(i.Reg, size);
                     ulong r = Alu(0, a, b, size);
-                    if (i.IsMem) { WriteMem(lin, size, r); } else { SetReg(i.Rm, size, r); }
-                    SetReg(i.Reg, size, a);
+                    // SDM order: SRC <- DEST, then DEST <- sum (so XADD r, r leaves the sum).
+                    if (i.IsMem) { WriteMem(lin, size, r); SetReg(i.Reg, size, a); }
+                    else { SetReg(i.Reg, size, a); SetReg(i.Rm, size, r); }
                     break;
                 }
             case Op.Cmpxchg:
