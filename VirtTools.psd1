@@ -10,10 +10,22 @@
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @(
         'module/Formats/Host.Format.ps1xml'
+        'module/Formats/Machines.Format.ps1xml'
     )
     CmdletsToExport      = @(
         'Get-VirtHost'
         'Test-VirtHost'
+        'New-VirtMachine'
+        'Start-VirtMachine'
+        'Stop-VirtMachine'
+        'Suspend-VirtMachine'
+        'Resume-VirtMachine'
+        'Get-VirtMachine'
+        'Remove-VirtMachine'
+        'Enter-VirtMachine'
+        'Invoke-VirtMachine'
+        'Get-VirtMachineRegister'
+        'New-VirtInitramfs'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

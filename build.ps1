@@ -41,7 +41,7 @@ function Exec([scriptblock] $block, [string] $what) {
 # Runs a script in a fresh pwsh, so the module is never loaded into the build's own process
 # (a loaded assembly cannot be rebuilt) and each run starts clean.
 function Invoke-FreshPwsh([string[]] $arguments) {
-    & $pwsh @pwshArgs -NoProfile -NonInteractive @arguments
+    & $pwsh @pwshArgs -NoProfile -NonInteractive @arguments | Out-Host
     return $LASTEXITCODE
 }
 

@@ -481,9 +481,10 @@ public sealed class VirtMachine : IVcpuExitHandler, IDisposable
         clock.Stop();
         Reason = reason;
         SetState(final);
+        // Halt, not Dispose: joining the PIT thread here, under sync, could deadlock with a tick that wants sync.
         foreach (var timer in owned.OfType<Pit8254>())
         {
-            timer.Dispose();
+            timer.Halt();
         }
         log.Information("Machine {Name} {State}: {Reason}", Name, final, reason);
         Ended?.Invoke(this);

@@ -24,8 +24,15 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssem
 
     public void OnRemove(PSModuleInfo psModuleInfo)
     {
-        AssemblyLoadContext.Default.Resolving -= ResolveIntoModuleContext;
+        // Core first: releasing machines and flushing the log may load VirtTools.Core, which needs the handler.
         Core.Flush();
+        AssemblyLoadContext.Default.Resolving -= ResolveIntoModuleContext;
+    }
+
+    /// <summary>Machines hosted in this session end with the module: their vCPU threads and KVM fds go with it.</summary>
+    private static class Machines
+    {
+        public static void Release() => Commands.Machines.MachineSession.Reset();
     }
 
     private static Assembly? ResolveIntoModuleContext(AssemblyLoadContext defaultContext, AssemblyName name) =>
@@ -34,6 +41,10 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssem
     /// <summary>Kept in its own type so that VirtTools.Core is only touched after the handler is in place.</summary>
     private static class Core
     {
-        public static void Flush() => VirtTools.Diagnostics.VirtLog.Flush();
+        public static void Flush()
+        {
+            Machines.Release();
+            VirtTools.Diagnostics.VirtLog.Flush();
+        }
     }
 }

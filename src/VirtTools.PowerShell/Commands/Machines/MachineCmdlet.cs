@@ -1,0 +1,42 @@
+using System.Management.Automation;
+using VirtTools.Machine;
+using VirtTools.PowerShell.Infrastructure;
+
+namespace VirtTools.PowerShell.Commands.Machines;
+
+/// <summary>
+/// Shared -Name selection for the cmdlets that act on existing machines. -Name takes wildcards and
+/// binds from the pipeline by property name, so objects from Get-VirtMachine and New-VirtMachine pipe
+/// straight in. A plain name that matches nothing is a MachineNotFound error. (There is no
+/// -InputObject typed as a Core class: parameter types are loaded while PowerShell scans the cmdlets,
+/// before the module's AssemblyLoadContext can resolve VirtTools.Core on a re-import.)
+/// </summary>
+public abstract class MachineCmdlet : VirtCmdlet
+{
+    /// <summary>
+    /// <para>Names of the machines (wildcards allowed); objects from Get-VirtMachine bind by their Name.</para>
+    /// </summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[] Name { get; set; } = [];
+
+    /// <summary>The machines selected by -Name; unknown names are reported per item.</summary>
+    protected IEnumerable<VirtMachine> SelectMachines()
+    {
+        var registry = MachineSession.Registry;
+        foreach (var name in Name)
+        {
+            var pattern = new WildcardPattern(name, WildcardOptions.IgnoreCase);
+            var matches = registry.All.Where(m => pattern.IsMatch(m.Name)).ToList();
+            if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(name))
+            {
+                WriteError(ErrorRecords.Create("MachineNotFound", Diagnostics.VirtErrorKind.NotFound, $"no machine named '{name}'", name));
+            }
+            foreach (var machine in matches)
+            {
+                yield return machine;
+            }
+        }
+    }
+}
