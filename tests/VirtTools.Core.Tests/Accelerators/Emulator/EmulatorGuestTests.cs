@@ -6,14 +6,13 @@ using VirtTools.Tests.Support;
 namespace VirtTools.Tests.Accelerators.Emulator;
 
 /// <summary>
-/// The machine's test guests (tests/guests) on the emulator: same serial output and exit code as
-/// the expected transcript, and, where /dev/kvm exists, as the same guest under KVM.
+/// The machine's test guests (tests/guests) on the emulator: the expected serial transcript and
+/// exit code, and, where /dev/kvm exists, the same result as the same guest under KVM.
 /// </summary>
 public sealed class EmulatorGuestTests
 {
-    private static VirtMachine RunToEnd(string guest, CpuMode mode, ulong loadAddress, AcceleratorKind kind)
-    {
-        var machine = VirtMachine.Create(new MachineConfig
+    private static VirtMachine Build(string guest, CpuMode mode, ulong loadAddress, AcceleratorKind kind) =>
+        VirtMachine.Create(new MachineConfig
         {
             Name = guest + "-" + kind,
             Accelerator = kind,
@@ -21,24 +20,82 @@ public sealed class EmulatorGuestTests
             InKernelDevices = false,
             Boot = new LoadRequest(GuestImages.Get(guest), ImageFormat.Flat, mode, loadAddress),
         });
+
+    private static VirtMachine RunToEnd(string guest, CpuMode mode, ulong loadAddress, AcceleratorKind kind)
+    {
+        var machine = Build(guest, mode, loadAddress, kind);
         machine.Start();
         Assert.True(machine.WaitForExit(TimeSpan.FromSeconds(30)), $"{guest} did not finish on {kind}: output so far '{machine.Output}'");
         return machine;
     }
 
-    [Fact]
-    public void LongModeGuestRunsOnTheEmulator()
+    [Theory]
+    [InlineData("real", CpuMode.Real, 0x1000UL, "real mode\r\ntick tick tick \r\n", 0x10u)]
+    [InlineData("protected", CpuMode.Protected, 0x100000UL, "protected mode\r\ntick tick tick \r\n", 0x20u)]
+    [InlineData("paging", CpuMode.Protected, 0x100000UL, "protected mode, paging on\r\ntick tick tick \r\n", 0x21u)]
+    [InlineData("long", CpuMode.Long, 0x100000UL, "long mode\r\ntick tick tick \r\n", 0x40u)]
+    [InlineData("garbage", CpuMode.Long, 0x100000UL, "", 0x33u)]
+    public void GuestRunsToItsExitCode(string guest, CpuMode mode, ulong loadAddress, string output, uint exitCode)
     {
-        using var machine = RunToEnd("long", CpuMode.Long, 0x100000, AcceleratorKind.Emulator);
+        using var machine = RunToEnd(guest, mode, loadAddress, AcceleratorKind.Emulator);
+        Assert.True(machine.State == MachineState.Stopped, machine.Reason);
         Assert.Equal(AcceleratorKind.Emulator, machine.AcceleratorKind);
-        Assert.Equal("long mode\r\ntick tick tick \r\n", machine.Output.ToString());
-        Assert.Equal(0x40u, machine.ExitCode);
-        Assert.Equal(MachineState.Stopped, machine.State);
+        Assert.Equal(output, machine.Output.ToString());
+        Assert.Equal(exitCode, machine.ExitCode);
         Assert.True(machine.InstructionsRetired > 0);
+        if (guest == "garbage")
+        {
+            Assert.Equal(8, machine.UnhandledPortAccesses);
+        }
+    }
+
+    [Fact]
+    public void TripleFaultEndsCrashed()
+    {
+        using var machine = RunToEnd("triple", CpuMode.Long, 0x100000, AcceleratorKind.Emulator);
+        Assert.Equal(MachineState.Crashed, machine.State);
+        Assert.Contains("triple", machine.Reason);
+        Assert.Null(machine.ExitCode);
+        Assert.Equal(1, machine.Exits[VirtTools.Accelerators.VcpuExitReason.Shutdown]);
+    }
+
+    [Fact]
+    public void ForcedStopEndsASpinningGuestPromptly()
+    {
+        using var machine = Build("spin", CpuMode.Long, 0x100000, AcceleratorKind.Emulator);
+        machine.Start();
+        var deadline = System.Diagnostics.Stopwatch.StartNew();
+        while (!machine.Output.ToString().Contains("spinning\r\n") && deadline.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            Thread.Sleep(5);
+        }
+        Assert.Equal(MachineState.Running, machine.State);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        machine.Stop(force: true);
+        Assert.Equal(MachineState.Stopped, machine.State);
+        Assert.True(watch.ElapsedMilliseconds < 100, $"forced stop took {watch.ElapsedMilliseconds} ms");
+    }
+
+    [Fact]
+    public void InterruptDrivenUartEchoesInput()
+    {
+        using var machine = Build("echo", CpuMode.Long, 0x100000, AcceleratorKind.Emulator);
+        machine.Start();
+        WaitFor(() => machine.Output.ToString() == "echo> ");
+        machine.SendInput("hi"u8);
+        WaitFor(() => machine.Output.ToString() == "echo> hi");
+        machine.SendInput("q"u8);
+        Assert.True(machine.WaitForExit(TimeSpan.FromSeconds(10)));
+        Assert.Equal("echo> hiq", machine.Output.ToString());
+        Assert.Equal(0x45u, machine.ExitCode);
     }
 
     [SkippableTheory]
+    [InlineData("real", CpuMode.Real, 0x1000UL)]
+    [InlineData("protected", CpuMode.Protected, 0x100000UL)]
     [InlineData("long", CpuMode.Long, 0x100000UL)]
+    [InlineData("garbage", CpuMode.Long, 0x100000UL)]
+    [InlineData("triple", CpuMode.Long, 0x100000UL)]
     public void EmulatorAndKvmAgree(string guest, CpuMode mode, ulong loadAddress)
     {
         Requires.Kvm();
@@ -47,5 +104,15 @@ public sealed class EmulatorGuestTests
         Assert.Equal(kvm.Output.ToString(), emu.Output.ToString());
         Assert.Equal(kvm.ExitCode, emu.ExitCode);
         Assert.Equal(kvm.State, emu.State);
+    }
+
+    private static void WaitFor(Func<bool> condition)
+    {
+        var deadline = System.Diagnostics.Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(10), "condition not met within 10 s");
+            Thread.Sleep(5);
+        }
     }
 }
