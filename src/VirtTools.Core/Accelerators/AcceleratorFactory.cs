@@ -24,6 +24,10 @@ public static class AcceleratorFactory
 
     private static IAccelerator OpenAuto()
     {
+        if (KvmInfo.DetectKind("/sys/module").Kind == KvmKind.Pvm)
+        {
+            return new Emulator.EmulatorAccelerator(Emulator.EmulatorAccelerator.PreferredOverPvm);
+        }
         var reasons = new List<string>();
         foreach (var kind in AutoOrder)
         {

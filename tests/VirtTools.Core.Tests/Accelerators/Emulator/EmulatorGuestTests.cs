@@ -90,7 +90,17 @@ public sealed class EmulatorGuestTests
         Assert.Equal(0x45u, machine.ExitCode);
     }
 
+    [Fact]
+    public void BootSectorGuestPrintsItsChecksum()
+    {
+        using var machine = RunToEnd("boot", CpuMode.Real, 0x7c00, AcceleratorKind.Emulator);
+        Assert.True(machine.State == MachineState.Stopped, machine.Reason);
+        Assert.Matches("^boot: [0-9a-f]{4}\r\n$", machine.Output.ToString());
+        Assert.Equal(0x11u, machine.ExitCode);
+    }
+
     [SkippableTheory]
+    [InlineData("boot", CpuMode.Real, 0x7c00UL)]
     [InlineData("real", CpuMode.Real, 0x1000UL)]
     [InlineData("protected", CpuMode.Protected, 0x100000UL)]
     [InlineData("long", CpuMode.Long, 0x100000UL)]
@@ -113,6 +123,27 @@ public sealed class EmulatorGuestTests
         {
             Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(10), "condition not met within 10 s");
             Thread.Sleep(5);
+        }
+    }
+}
+
+/// <summary>How Auto chooses between KVM and the emulator.</summary>
+public sealed class AutoAcceleratorTests
+{
+    [Fact]
+    public void AutoPrefersTheEmulatorOverPvmKvmAndSaysWhy()
+    {
+        using var accelerator = VirtTools.Accelerators.AcceleratorFactory.Open(AcceleratorKind.Auto);
+        var kind = KvmInfo.DetectKind("/sys/module").Kind;
+        if (kind == KvmKind.Pvm)
+        {
+            Assert.Equal(AcceleratorKind.Emulator, accelerator.Kind);
+            Assert.Contains("PVM", accelerator.Description);
+        }
+        else
+        {
+            Assert.NotEqual(KvmKind.Pvm, kind);
+            Assert.DoesNotContain("PVM", accelerator.Description);
         }
     }
 }
