@@ -11,6 +11,7 @@
     FormatsToProcess     = @(
         'module/Formats/Host.Format.ps1xml'
         'module/Formats/Machines.Format.ps1xml'
+        'module/Formats/Emulator.Format.ps1xml'
     )
     CmdletsToExport      = @(
         'Get-VirtHost'
@@ -25,6 +26,11 @@
         'Enter-VirtMachine'
         'Invoke-VirtMachine'
         'Get-VirtMachineRegister'
+        'Step-VirtMachine'
+        'Get-VirtDisassembly'
+        'Set-VirtMachineBreakpoint'
+        'Get-VirtMachineBreakpoint'
+        'Remove-VirtMachineBreakpoint'
         'New-VirtInitramfs'
     )
     FunctionsToExport    = @()

@@ -14,7 +14,6 @@ public sealed unsafe class EmulatorVcpu : IVirtualCpu
     public const long SliceInstructions = 4_000_000;
 
     private readonly HandlerBus bus = new();
-    private volatile bool exitRequested;
 
     internal EmulatorVcpu(int index, MemoryRegion low)
     {
@@ -33,11 +32,6 @@ public sealed unsafe class EmulatorVcpu : IVirtualCpu
     public VcpuExit Run(IVcpuExitHandler handler, long budget)
     {
         bus.Handler = handler;
-        if (exitRequested)
-        {
-            exitRequested = false;
-            return new VcpuExit(VcpuExitReason.Interrupted);
-        }
         var exit = Cpu.Run(budget);
         return exit switch
         {
@@ -52,11 +46,7 @@ public sealed unsafe class EmulatorVcpu : IVirtualCpu
 
     public VcpuExit Run(IVcpuExitHandler handler) => Run(handler, SliceInstructions);
 
-    public void RequestExit()
-    {
-        exitRequested = true;
-        Cpu.RequestStop();
-    }
+    public void RequestExit() => Cpu.RequestStop();
 
     public Registers GetRegisters() => new()
     {

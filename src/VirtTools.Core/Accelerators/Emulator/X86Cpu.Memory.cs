@@ -178,6 +178,29 @@ public sealed unsafe partial class X86Cpu
         return phys < ramSize;
     }
 
+    /// <summary>Reads a byte at a linear address without side effects or faults (debugger).</summary>
+    public bool TryReadLinear(ulong linear, out byte value)
+    {
+        value = 0;
+        ulong saveCr2 = Cr2;
+        try
+        {
+            // A supervisor-level walk; like a hardware walk it may set accessed bits, never dirty ones.
+            ulong phys = PagingEnabled ? Translate(linear & LinearMask, AccessKind.Read, false) : linear & LinearMask & A20Mask;
+            if (phys >= ramSize)
+            {
+                return false;
+            }
+            value = ram[phys];
+            return true;
+        }
+        catch (GuestFault)
+        {
+            Cr2 = saveCr2;
+            return false;
+        }
+    }
+
     internal enum AccessKind { Read, Write, Fetch }
 
     /// <summary>Translates for an instruction fetch and caches the page mapping.</summary>

@@ -100,7 +100,7 @@ public sealed unsafe partial class X86Cpu
         UpdateMode();
     }
 
-    /// <summary>Asks a running <see cref="Run"/> to return at the next block boundary (thread-safe).</summary>
+    /// <summary>Makes the current or next <see cref="Run"/> return Stopped at a block boundary (thread-safe).</summary>
     public void RequestStop() => stopRequested = true;
 
     public ISet<ulong> Breakpoints => breakpoints;
@@ -112,7 +112,6 @@ public sealed unsafe partial class X86Cpu
     /// </summary>
     public CpuExit Run(long budget)
     {
-        stopRequested = false;
         bool first = true;
         while (true)
         {
@@ -122,6 +121,8 @@ public sealed unsafe partial class X86Cpu
             }
             if (stopRequested)
             {
+                // Consumed here, so a request that arrives between two Run calls is not lost.
+                stopRequested = false;
                 return CpuExit.Stopped;
             }
             if (budget <= 0)
