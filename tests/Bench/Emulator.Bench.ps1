@@ -14,9 +14,11 @@ $ErrorActionPreference = 'Stop'
 $root = Resolve-Path "$PSScriptRoot/../.."
 Import-Module (Join-Path $root 'VirtTools.psd1') -Force
 
-if (-not (Get-Command qemu-system-x86_64 -ErrorAction SilentlyContinue) -or -not (Get-Command bochs -ErrorAction SilentlyContinue)) {
-    Write-Host 'installing qemu-system-x86 and bochs (reference points only)'
-    & apt-get install -y -qq qemu-system-x86 bochs bochsbios vgabios *> $null
+if (-not (Get-Command qemu-system-x86_64 -ErrorAction SilentlyContinue) -or -not (Get-Command xvfb-run -ErrorAction SilentlyContinue)) {
+    # Debian's bochs has no 'nogui' display and is built with its debugger: it runs under Xvfb
+    # with the X display, and 'c' on stdin starts the simulation.
+    Write-Host 'installing qemu-system-x86, bochs, bochs-x and xvfb (reference points only)'
+    & apt-get install -y -qq qemu-system-x86 bochs bochs-x bochsbios vgabios xvfb xauth *> $null
 }
 $work = Join-Path ([IO.Path]::GetTempPath()) "virttools-bench-$PID"
 New-Item -ItemType Directory -Path $work | Out-Null
@@ -55,11 +57,12 @@ function Measure-Engine([string] $Engine, [int] $Mode, [long] $Iterations) {
                 'vgaromimage: file=/usr/share/vgabios/vgabios.bin'
                 "floppya: 1_44=$img, status=inserted"
                 'boot: floppy'
-                'display_library: nogui'
+                'display_library: x'
                 'log: /dev/null'
+                'speaker: enabled=0'
                 'cpu: count=1, ips=100000000'
             ) | Set-Content $rc
-            & bochs -q -f $rc *> $null
+            'c', 'quit' | & xvfb-run -a bochs -q -f $rc *> $null
         }
     }
     $watch.Elapsed.TotalSeconds

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Runtime.CompilerServices;
 
 namespace VirtTools.Accelerators.Emulator;
@@ -5,15 +6,22 @@ namespace VirtTools.Accelerators.Emulator;
 /// <summary>Register, memory and stack operand access for the executor.</summary>
 public sealed partial class X86Cpu
 {
+    /// <summary>
+    /// Register <paramref name="r"/> without a bounds check: the decoder only produces 0..15 (and
+    /// 16..19 for AH..BH in byte form), so the hot path skips the array check.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ref ulong RegRef(int r) => ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(R), (nint)(uint)r);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal ulong GetReg(int r, int size)
     {
         switch (size)
         {
-            case 1: return r < 16 ? (byte)R[r] : (byte)(R[r - 16] >> 8);
-            case 2: return (ushort)R[r];
-            case 4: return (uint)R[r];
-            default: return R[r];
+            case 1: return r < 16 ? (byte)RegRef(r) : (byte)(RegRef(r - 16) >> 8);
+            case 2: return (ushort)RegRef(r);
+            case 4: return (uint)RegRef(r);
+            default: return RegRef(r);
         }
     }
 
@@ -23,12 +31,12 @@ public sealed partial class X86Cpu
         switch (size)
         {
             case 1:
-                if (r < 16) { R[r] = (R[r] & ~0xFFUL) | (byte)v; }
-                else { R[r - 16] = (R[r - 16] & ~0xFF00UL) | ((ulong)(byte)v << 8); }
+                if (r < 16) { ref ulong x = ref RegRef(r); x = (x & ~0xFFUL) | (byte)v; }
+                else { ref ulong x = ref RegRef(r - 16); x = (x & ~0xFF00UL) | ((ulong)(byte)v << 8); }
                 break;
-            case 2: R[r] = (R[r] & ~0xFFFFUL) | (ushort)v; break;
-            case 4: R[r] = (uint)v; break;
-            default: R[r] = v; break;
+            case 2: { ref ulong x = ref RegRef(r); x = (x & ~0xFFFFUL) | (ushort)v; break; }
+            case 4: RegRef(r) = (uint)v; break;
+            default: RegRef(r) = v; break;
         }
     }
 
@@ -38,11 +46,11 @@ public sealed partial class X86Cpu
         ulong a = (ulong)i.Disp;
         if (i.Rm != Insn.NoReg)
         {
-            a += i.Rm == Insn.RipBase ? Rip + i.Length : R[i.Rm];
+            a += i.Rm == Insn.RipBase ? Rip + i.Length : RegRef(i.Rm);
         }
         if (i.Index != Insn.NoReg)
         {
-            a += R[i.Index] << i.Scale;
+            a += RegRef(i.Index) << i.Scale;
         }
         return i.AddrSize switch { 2 => a & 0xFFFF, 4 => a & 0xFFFFFFFF, _ => a };
     }
@@ -55,7 +63,7 @@ public sealed partial class X86Cpu
         {
             SegmentWrap(i.Seg);
         }
-        return (SegBase[i.Seg] + ea) & LinearMask;
+        return (Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(SegBase), (nint)i.Seg) + ea) & LinearMask;
     }
 
     /// <summary>

@@ -182,9 +182,10 @@ public sealed unsafe partial class X86Cpu
         {
             if (breakpoints.Count == 0)
             {
+                ref Insn first = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(insns);
                 while (done < limit)
                 {
-                    Execute(ref insns[done]);
+                    Execute(ref Unsafe.Add(ref first, done));
                     done++;
                     if (!block.Valid)
                     {
