@@ -40,6 +40,8 @@ function Exec([scriptblock] $block, [string] $what) {
 
 # Runs a script in a fresh pwsh, so the module is never loaded into the build's own process
 # (a loaded assembly cannot be rebuilt) and each run starts clean.
+# Its output goes to the host, so the return value is the exit code alone. An argument that may hold a
+# wildcard is passed as -Name:value: pwsh expands wildcards in native-command arguments on Unix.
 function Invoke-FreshPwsh([string[]] $arguments) {
     & $pwsh @pwshArgs -NoProfile -NonInteractive @arguments | Out-Host
     return $LASTEXITCODE
@@ -118,7 +120,7 @@ function Invoke-Test {
     $pesterJson = Join-Path $results 'pester.json'
     $code = Invoke-FreshPwsh @('-File', (Join-Path $root 'tests/Pester/Invoke-PesterSuite.ps1'),
         '-PesterManifest', (Get-PesterManifest), '-Path', (Join-Path $root 'tests/Pester'),
-        '-Filter', $PesterFilter, '-ResultPath', $pesterJson)
+        "-Filter:$PesterFilter", '-ResultPath', $pesterJson)
     $pester = if (Test-Path $pesterJson) { Get-Content -Raw $pesterJson | ConvertFrom-Json }
               else { [pscustomobject] @{ Passed = 0; Failed = 1; Skipped = 0 } }
     if ($code -ne 0 -and $pester.Failed -eq 0) { $pester.Failed = 1 }
