@@ -113,7 +113,7 @@ public sealed partial class X86Cpu
                     ushort sel = (ushort)ReadRm(ref i);
                     if ((sel & 0xFFFC) == 0) { Ldtr = new Segment { Selector = sel }; return true; }
                     ulong d = ReadDescriptor(sel);
-                    var s = SystemSegment(sel, d, i.Op);
+                    var s = SystemDescriptor(sel, d);
                     if ((s.Attr & 0x1F) != 0x02) { throw new GuestFault(Vectors.GP, (uint)(sel & 0xFFFC)); }
                     if (!s.Present) { throw new GuestFault(Vectors.NP, (uint)(sel & 0xFFFC)); }
                     Ldtr = s;
@@ -126,7 +126,7 @@ public sealed partial class X86Cpu
                     ushort sel = (ushort)ReadRm(ref i);
                     if ((sel & 0xFFFC) == 0 || (sel & 4) != 0) { throw new GuestFault(Vectors.GP, (uint)(sel & 0xFFFC)); }
                     ulong d = ReadDescriptor(sel);
-                    var s = SystemSegment(sel, d, i.Op);
+                    var s = SystemDescriptor(sel, d);
                     int type = s.Attr & 0x1F;
                     if (type != 0x09 && type != 0x01) { throw new GuestFault(Vectors.GP, (uint)(sel & 0xFFFC)); }
                     if (!s.Present) { throw new GuestFault(Vectors.NP, (uint)(sel & 0xFFFC)); }
@@ -218,9 +218,14 @@ public sealed partial class X86Cpu
         if (!ProtectedMode || Virtual8086) { throw new GuestFault(Vectors.UD); }
     }
 
-    private static Segment SystemSegment(ushort sel, ulong d, Op op)
+    /// <summary>An LDT or TSS descriptor: 16 bytes in long mode, the upper half holding base bits 32..63.</summary>
+    private Segment SystemDescriptor(ushort sel, ulong d)
     {
         var s = Segment.FromDescriptor(sel, d);
+        if (LongModeActive)
+        {
+            s.Base |= (ReadSystem(Gdtr.Base + (uint)(sel & 0xFFF8) + 8, 8) & 0xFFFFFFFF) << 32;
+        }
         return s;
     }
 
@@ -228,7 +233,7 @@ public sealed partial class X86Cpu
     private void DescriptorQuery(ref Insn i)
     {
         RequireProtected();
-        ushort sel = (ushort)(i.Op is Op.Verr or Op.Verw ? ReadRm(ref i) : ReadRm(ref i));
+        ushort sel = (ushort)ReadRm(ref i);
         ulong d;
         try
         {

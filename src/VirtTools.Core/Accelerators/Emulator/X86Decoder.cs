@@ -41,7 +41,7 @@ internal static class X86Decoder
     /// <summary>
     /// Decodes the instruction at the start of <paramref name="bytes"/> for a code segment of
     /// <paramref name="codeBits"/> (16, 32 or 64). Returns the length, or <see cref="NeedMoreBytes"/>.
-    /// An instruction longer than 15 bytes decodes as #UD... (a #GP on hardware; see Execute).
+    /// An instruction longer than 15 bytes decodes as #UD (hardware raises #GP; a known difference).
     /// </summary>
     public static int Decode(ReadOnlySpan<byte> bytes, int codeBits, out Insn insn)
     {

@@ -219,3 +219,21 @@ public sealed class ExceptionTests
         Assert.Null(h.Bus.PendingVector);
     }
 }
+
+/// <summary>System-descriptor loads in long mode.</summary>
+public sealed class LongModeSystemTests
+{
+    [Fact]
+    public void LtrInLongModeReadsTheSixteenByteTssDescriptor()
+    {
+        using var h = new CpuHarness("long");
+        // A 64-bit TSS at 0x0000_0001_0000_2000 (base bits 32..63 in the descriptor's upper half).
+        h.Write64(CpuHarness.Gdt + 0x38, 0x0000890020000067);
+        h.Write64(CpuHarness.Gdt + 0x40, 0x1);
+        h.Load("mov ax, 0x38\nltr ax\nhlt");
+        Assert.Equal(CpuExit.Halted, h.Run());
+        Assert.Equal(0x1_0000_2000UL, h.Cpu.Tr.Base);
+        Assert.Equal(0x38, h.Cpu.Tr.Selector);
+        Assert.Equal(0x8BUL, (h.Read64(CpuHarness.Gdt + 0x38) >> 40) & 0xFF); // marked busy
+    }
+}
