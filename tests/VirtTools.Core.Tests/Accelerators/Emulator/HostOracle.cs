@@ -81,6 +81,78 @@ internal static unsafe class HostOracle
         ret
         """;
 
+    private const int Map32Bit = 0x40;
+    // Linux x86-64 user segments: 32-bit code, 64-bit code, data.
+    private const int User32Cs = 0x23, User64Cs = 0x33, UserDs = 0x2b;
+
+    /// <summary>
+    /// Runs 32-bit <paramref name="body"/> natively in compatibility mode: a far return to the
+    /// kernel's 32-bit user code segment, a stack and data below 4 GiB (MAP_32BIT), a far jump
+    /// back. <paramref name="state"/> is EAX ECX EDX EBX ESP EBP ESI EDI and EFLAGS (9 dwords);
+    /// <paramref name="data"/> is copied to the buffer EBP points at and back.
+    /// </summary>
+    public static void Run32(string body, uint[] state, byte[] data)
+    {
+        nuint length = 65536;
+        nint mem = mmap(0, length, ProtRead | ProtWrite | ProtExec, MapPrivate | MapAnonymous | Map32Bit, -1, 0);
+        if (mem == -1)
+        {
+            throw new InvalidOperationException($"mmap below 4 GiB failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+        try
+        {
+            ulong b = (ulong)mem;
+            ulong stateAt = b + 0x8000, dataAt = b + 0x9000, savedRsp = b + 0x7F00, farPtr = b + 0x7F10, stackTop = b + 0x7E00;
+            var src = new System.Text.StringBuilder();
+            src.AppendLine($"bits 64\norg 0x{b:x}");
+            src.AppendLine("push rbx\npush rbp\npush r12\npush r13\npush r14\npush r15");
+            src.AppendLine($"mov rax, 0x{savedRsp:x}\nmov [rax], rsp");
+            src.AppendLine($"push {User32Cs}\nmov rax, c32\npush rax\no64 retf");
+            src.AppendLine("bits 32\nc32:");
+            src.AppendLine($"mov ax, {UserDs}\nmov ds, ax\nmov es, ax\nmov esp, 0x{stackTop:x}");
+            src.AppendLine($"push dword [0x{stateAt + 32:x}]\npopfd");
+            string[] regs = { "eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi" };
+            for (int r = 0; r < 8; r++)
+            {
+                if (r != 4) { src.AppendLine($"mov {regs[r]}, [0x{stateAt + (ulong)(4 * r):x}]"); }
+            }
+            src.AppendLine(body);
+            for (int r = 0; r < 8; r++)
+            {
+                if (r != 4) { src.AppendLine($"mov [0x{stateAt + (ulong)(4 * r):x}], {regs[r]}"); }
+            }
+            src.AppendLine($"pushfd\npop dword [0x{stateAt + 32:x}]\njmp far [0x{farPtr:x}]");
+            src.AppendLine($"bits 64\nback64:\nmov rax, 0x{savedRsp:x}\nmov rsp, [rax]");
+            src.AppendLine("pop r15\npop r14\npop r13\npop r12\npop rbp\npop rbx\nret\nback_at: dq back64");
+            byte[] code = Nasm.Assemble(src.ToString());
+            if (code.Length > 0x7E00 - 0x100)
+            {
+                throw new InvalidOperationException("test code too long");
+            }
+            var span = new Span<byte>((void*)mem, (int)length);
+            code.CopyTo(span);
+            ulong back = BitConverter.ToUInt64(code, code.Length - 8);
+            BitConverter.TryWriteBytes(span[0x7F10..], (uint)back);
+            BitConverter.TryWriteBytes(span[0x7F14..], (ushort)User64Cs);
+            state[5] = (uint)dataAt;
+            for (int k = 0; k < 9; k++)
+            {
+                BitConverter.TryWriteBytes(span[(0x8000 + 4 * k)..], state[k]);
+            }
+            data.CopyTo(span[0x9000..]);
+            ((delegate* unmanaged<void>)mem)();
+            for (int k = 0; k < 9; k++)
+            {
+                state[k] = BitConverter.ToUInt32(span[(0x8000 + 4 * k)..]);
+            }
+            span.Slice(0x9000, data.Length).CopyTo(data);
+        }
+        finally
+        {
+            munmap(mem, length);
+        }
+    }
+
     /// <summary>Runs <paramref name="body"/> natively with <paramref name="state"/> (17 words) in and out.</summary>
     public static void Run(byte[] body, ulong[] state)
     {

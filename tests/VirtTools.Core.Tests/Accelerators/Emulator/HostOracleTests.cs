@@ -23,17 +23,31 @@ public sealed unsafe class HostOracleTests
     private static readonly string[] R16 = { "ax", "cx", "dx", "bx", "sp", "bp", "si", "di", "r8w", "r9w", "r10w", "r11w", "r12w", "r13w", "r14w", "r15w" };
     private static readonly string[] R8 = { "al", "cl", "dl", "bl", "spl", "bpl", "sil", "dil", "r8b", "r9b", "r10b", "r11b", "r12b", "r13b", "r14b", "r15b" };
 
-    private sealed class Generator(Random rnd)
+    private static readonly string[] R8Legacy = { "al", "cl", "dl", "bl", "ah", "ch", "dh", "bh" };
+
+    /// <summary>Random instructions; <paramref name="bits"/> 32 means compatibility mode (no REX registers, EBP as the data base).</summary>
+    private sealed class Generator(Random rnd, int bits = 64)
     {
         /// <summary>Flags whose value is undefined after the instructions so far.</summary>
         public uint Undefined;
         public readonly StringBuilder Text = new();
 
-        private int Size() => new[] { 1, 2, 4, 8 }[rnd.Next(4)];
+        private int Size() => bits == 32 ? new[] { 1, 2, 4 }[rnd.Next(3)] : new[] { 1, 2, 4, 8 }[rnd.Next(4)];
+        /// <summary>The widest operand in this mode stands in for a 64-bit request in 32-bit code.</summary>
+        private int W(int size) => bits == 32 && size == 8 ? 4 : size;
         private static string Reg(int r, int size) => size switch { 1 => R8[r], 2 => R16[r], 4 => R32[r], _ => R64[r] };
-        private string AnyReg(int size) => Reg(Pool[rnd.Next(Pool.Length)], size);
-        private static string Ptr(int size) => size switch { 1 => "byte", 2 => "word", 4 => "dword", _ => "qword" };
-        private string Mem(int size) => $"{Ptr(size)} [r15 + {rnd.Next(DataSize - 8)}]";
+        private static readonly int[] Pool32 = { 0, 1, 2, 3, 6, 7 };
+        private string AnyReg(int size)
+        {
+            size = W(size);
+            if (bits == 32)
+            {
+                return size == 1 ? R8Legacy[rnd.Next(8)] : Reg(Pool32[rnd.Next(Pool32.Length)], size);
+            }
+            return Reg(Pool[rnd.Next(Pool.Length)], size);
+        }
+        private string Ptr(int size) => W(size) switch { 1 => "byte", 2 => "word", 4 => "dword", _ => "qword" };
+        private string Mem(int size) => $"{Ptr(size)} [{(bits == 32 ? "ebp" : "r15")} + {rnd.Next(DataSize - 8)}]";
         private string Rm(int size) => rnd.Next(3) == 0 ? Mem(size) : AnyReg(size);
         private long Imm(int size) => size switch { 1 => rnd.Next(-128, 128), 2 => rnd.Next(-32768, 32768), _ => rnd.Next(int.MinValue, int.MaxValue) };
         private static uint CcReads(int cc) => (cc >> 1) switch { 0 => OF, 1 => CF, 2 => ZF, 3 => CF | ZF, 4 => SF, 5 => PF, 6 => SF | OF, _ => ZF | SF | OF };
@@ -80,11 +94,12 @@ public sealed unsafe class HostOracleTests
                 case 5:
                     {
                         string op = new[] { "rol", "ror", "rcl", "rcr", "shl", "shr", "sar" }[rnd.Next(7)];
+                        s = W(s);
                         int count = rnd.Next(2) == 0 ? 1 : rnd.Next(64);
                         int masked = count & (s == 8 ? 63 : 31);
                         bool viaCl = rnd.Next(2) == 0;
                         string target = Rm(s);
-                        if (viaCl && target.Contains("cl") || viaCl && target.Contains("rcx") || viaCl && target.Contains("ecx") || viaCl && target.Contains("cx"))
+                        if (viaCl && (target.Contains("cl") || target.Contains("cx") || target.Contains("ch")))
                         {
                             viaCl = false;
                         }
@@ -127,6 +142,7 @@ public sealed unsafe class HostOracleTests
                     {
                         if (s == 1) { s = 8; }
                         string a = AnyReg(8), b = AnyReg(8);
+                        if (W(s) == 1) { s = 4; }
                         return ($"lea {AnyReg(s)}, [{a} + {b} * {new[] { 1, 2, 4, 8 }[rnd.Next(4)]} + {rnd.Next(-1000, 1000)}]", 0, 0, 0);
                     }
                 case 12:
@@ -138,7 +154,8 @@ public sealed unsafe class HostOracleTests
                     }
                 case 13:
                     {
-                        int size = rnd.Next(2) == 0 ? 2 : 8;
+                        // 32-bit BSF/BSR in 64-bit mode may or may not clear the upper half on a zero source.
+                        int size = rnd.Next(2) == 0 ? 2 : bits == 32 ? 4 : 8;
                         return ($"{(rnd.Next(2) == 0 ? "bsf" : "bsr")} {AnyReg(size)}, {Rm(size)}", 0, ZF, CF | OF | SF | AF | PF);
                     }
                 case 14:
@@ -155,6 +172,7 @@ public sealed unsafe class HostOracleTests
                 case 16:
                     {
                         if (s == 1) { s = 4; }
+                        s = W(s);
                         int count = rnd.Next(s == 2 ? 16 : s * 8);
                         if (count == 0) { count = 1; }
                         string text = $"{(rnd.Next(2) == 0 ? "shld" : "shrd")} {Rm(s)}, {AnyReg(s)}, {count}";
@@ -163,7 +181,7 @@ public sealed unsafe class HostOracleTests
                 case 17:
                     {
                         if (s < 4) { s = 4; }
-                        return ($"bswap {AnyReg(s)}", 0, 0, 0);
+                        return ($"bswap {AnyReg(W(s))}", 0, 0, 0);
                     }
                 case 18: return ($"xadd {Rm(s)}, {AnyReg(s)}", 0, All, 0);
                 case 19: return ($"cmpxchg {Rm(s)}, {AnyReg(s)}", 0, All, 0);
@@ -172,8 +190,8 @@ public sealed unsafe class HostOracleTests
                     {
                         0 => ("cbw", 0, 0, 0),
                         1 => ("cwde", 0, 0, 0),
-                        2 => ("cdqe", 0, 0, 0),
-                        3 => ("cqo", 0, 0, 0),
+                        2 => (bits == 32 ? "cwde" : "cdqe", 0, 0, 0),
+                        3 => (bits == 32 ? "cdq" : "cqo", 0, 0, 0),
                         4 => ("lahf", SF | ZF | AF | PF | CF, 0, 0),
                         5 => ("sahf", 0, SF | ZF | AF | PF | CF, 0),
                         6 => ("cmc", CF, CF, 0),
@@ -226,6 +244,106 @@ public sealed unsafe class HostOracleTests
             }
         }
         Assert.True(failures.Length == 0, failures.ToString());
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Seeds))]
+    public void EmulatorMatchesTheHostCpuInCompatibilityMode(int seed, int sequences)
+    {
+        Skip.IfNot(OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64);
+        var rnd = new Random(seed + 50000);
+        var failures = new StringBuilder();
+        for (int n = 0; n < sequences; n++)
+        {
+            var gen = new Generator(rnd, 32);
+            int length = rnd.Next(1, 12);
+            for (int k = 0; k < length; k++)
+            {
+                gen.Next();
+            }
+            string problem = RunBoth32(gen.Text.ToString(), gen.Undefined, rnd);
+            if (problem.Length > 0)
+            {
+                failures.AppendLine(problem);
+            }
+        }
+        Assert.True(failures.Length == 0, failures.ToString());
+    }
+
+    private static readonly string[] E32 = { "eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi" };
+
+    private static string RunBoth32(string body, uint undefined, Random rnd)
+    {
+        var state = new uint[9];
+        for (int r = 0; r < 8; r++)
+        {
+            state[r] = rnd.Next(3) switch { 0 => (uint)rnd.Next(256), 1 => (uint)rnd.Next() ^ ((uint)rnd.Next(2) << 31), _ => uint.MaxValue - (uint)rnd.Next(4) };
+        }
+        state[8] = 2 | ((uint)rnd.Next() & All);
+        byte[] data = new byte[DataSize];
+        rnd.NextBytes(data);
+        var initial = (uint[])state.Clone();
+        var initialData = (byte[])data.Clone();
+
+        var native = (uint[])state.Clone();
+        HostOracle.Run32(body, native, data);
+
+        using var h = new CpuHarness("protected");
+        byte[] code = Nasm.Assemble("bits 32\n" + body);
+        h.Ram.Write(CpuHarness.Code, code);
+        h.Ram.Pointer[CpuHarness.Code + (ulong)code.Length] = 0xF4;
+        h.Ram.Write(GuestData, initialData);
+        for (int r = 0; r < 8; r++)
+        {
+            if (r != X86Cpu.RSP) { h.Cpu[r] = state[r]; }
+        }
+        h.Cpu[X86Cpu.RBP] = GuestData;
+        h.Cpu.SetFlags(state[8]);
+        h.Cpu.Rip = CpuHarness.Code;
+        var exit = h.Cpu.Run(10_000);
+        var sb = new StringBuilder();
+        if (exit != CpuExit.Halted || h.Cpu.Rip != CpuHarness.Code + (ulong)code.Length + 1)
+        {
+            sb.Append($" emulator stopped ({exit}) at {h.Cpu.Rip:x} after exception {h.Cpu.LastException};");
+        }
+        for (int r = 0; r < 8; r++)
+        {
+            if (r != X86Cpu.RSP && r != X86Cpu.RBP && native[r] != (uint)h.Cpu[r])
+            {
+                sb.Append($" {E32[r]}={(uint)h.Cpu[r]:x} host {native[r]:x};");
+            }
+        }
+        uint mask = All & ~undefined;
+        uint ef = h.Cpu.GetFlags() & mask, nf = native[8] & mask;
+        if (ef != nf)
+        {
+            sb.Append($" flags={ef:x} host {nf:x} (compared {mask:x});");
+        }
+        var emuData = h.Ram.Span.Slice((int)GuestData, DataSize);
+        for (int k = 0; k < DataSize; k++)
+        {
+            if (emuData[k] != data[k])
+            {
+                sb.Append($" data[{k}]={emuData[k]:x2} host {data[k]:x2};");
+                break;
+            }
+        }
+        if (sb.Length == 0)
+        {
+            return "";
+        }
+        var repro = new StringBuilder("MISMATCH (compatibility mode):" + sb + "\n  code:\n");
+        foreach (var line in body.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            repro.AppendLine("    " + line);
+        }
+        repro.Append("  initial:");
+        for (int r = 0; r < 8; r++)
+        {
+            if (r != X86Cpu.RSP) { repro.Append($" {E32[r]}={initial[r]:x}"); }
+        }
+        repro.Append($" eflags={initial[8]:x} (ebp = data base)");
+        return repro.ToString();
     }
 
     private static string RunBoth(string body, uint undefined, Random rnd)
