@@ -13,6 +13,7 @@
         'module/Formats/Cgroups.Format.ps1xml'
         'module/Formats/Machines.Format.ps1xml'
         'module/Formats/Containers.Format.ps1xml'
+        'module/Formats/Emulator.Format.ps1xml'
     )
     CmdletsToExport      = @(
         'Get-VirtHost'
@@ -33,6 +34,11 @@
         'Enter-VirtMachine'
         'Invoke-VirtMachine'
         'Get-VirtMachineRegister'
+        'Step-VirtMachine'
+        'Get-VirtDisassembly'
+        'Set-VirtMachineBreakpoint'
+        'Get-VirtMachineBreakpoint'
+        'Remove-VirtMachineBreakpoint'
         'New-VirtInitramfs'
         'New-VirtRootFs'
         'New-VirtContainer'

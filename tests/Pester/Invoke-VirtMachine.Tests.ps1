@@ -51,11 +51,25 @@ Describe 'Invoke-VirtMachine' {
         $r.ExitCode | Should -Be 0x45
     }
 
-    It 'reports the emulator as not available yet' {
-        $guest = Join-Path $TestDrive 'x.bin'
-        [IO.File]::WriteAllBytes($guest, [byte[]] (0xf4))
-        { Invoke-VirtMachine -Accelerator Emulator -Image $guest } |
-            Should -Throw -ErrorId 'AcceleratorNotAvailable,VirtTools.PowerShell.Commands.Machines.InvokeVirtMachineCommand'
+    It 'runs the same real-mode image on the Emulator and on KVM with the same output and exit code (issue 6 as written)' -Skip:(Test-VirtCapabilityMissing kvm) {
+        Push-Location $TestDrive
+        try {
+            $null = Get-TestGuest -Name boot -Destination $TestDrive   # assembles ./boot.bin
+            $a = Invoke-VirtMachine -Accelerator Emulator -Image ./boot.bin -Mode Real -LoadAddress 0x7c00 -Timeout 00:00:30
+            $b = Invoke-VirtMachine -Accelerator Kvm      -Image ./boot.bin -Mode Real -LoadAddress 0x7c00 -Timeout 00:00:30
+        }
+        finally { Pop-Location }
+        ($a.Output -eq $b.Output -and $a.ExitCode -eq $b.ExitCode) | Should -BeTrue
+        $a.Output | Should -Match "^boot: [0-9a-f]{4}\r\n$"
+        $a.ExitCode | Should -Be 0x11
+        $a.Accelerator | Should -Be 'Emulator'
+    }
+
+    It 'runs a guest on the emulator without /dev/kvm' {
+        $r = Invoke-VirtMachine -Accelerator Emulator -Image (Get-TestGuest -Name long -Destination $TestDrive) -Mode Long -LoadAddress 0x100000 -Timeout 00:00:30
+        $r.Output | Should -Be "long mode`r`ntick tick tick `r`n"
+        $r.ExitCode | Should -Be 0x40
+        $r.State | Should -Be 'Stopped'
     }
 
     It 'names a missing image' {

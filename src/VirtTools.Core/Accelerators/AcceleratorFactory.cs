@@ -24,6 +24,10 @@ public static class AcceleratorFactory
 
     private static IAccelerator OpenAuto()
     {
+        if (KvmInfo.DetectKind("/sys/module").Kind == KvmKind.Pvm)
+        {
+            return new Emulator.EmulatorAccelerator(Emulator.EmulatorAccelerator.PreferredOverPvm);
+        }
         var reasons = new List<string>();
         foreach (var kind in AutoOrder)
         {
@@ -40,9 +44,7 @@ public static class AcceleratorFactory
             $"no accelerator is available ({string.Join("; ", reasons)})", AcceleratorKind.Auto);
     }
 
-    // The software CPU is written on its own branch; it plugs in here by returning its IAccelerator.
-    private static IAccelerator OpenEmulator() =>
-        throw Unavailable(AcceleratorKind.Emulator, "the software emulator is not available in this build yet");
+    private static IAccelerator OpenEmulator() => new Emulator.EmulatorAccelerator();
 
     private static VirtToolsException Unavailable(AcceleratorKind kind, string why) =>
         new("AcceleratorNotAvailable", VirtErrorKind.NotSupported, $"accelerator {kind} is not available: {why}", kind);

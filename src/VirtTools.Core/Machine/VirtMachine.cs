@@ -358,6 +358,36 @@ public sealed class VirtMachine : IVcpuExitHandler, IDisposable
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="action"/> on the vCPU from the calling thread while the vCPU loop is not
+    /// in the guest (Created, Paused, or paused for the call and resumed after it): the debugger's
+    /// way to single-step the emulator and read guest state. Port and MMIO accesses go to this
+    /// machine's buses as usual.
+    /// </summary>
+    public T WithVcpu<T>(Func<IVirtualCpu, T> action)
+    {
+        lock (sync)
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            var wasRunning = state == MachineState.Running;
+            if (wasRunning)
+            {
+                Pause();
+            }
+            try
+            {
+                return action(vcpu);
+            }
+            finally
+            {
+                if (wasRunning)
+                {
+                    Resume();
+                }
+            }
+        }
+    }
+
     // ---- the vCPU loop --------------------------------------------------------------------------
 
     private enum Outcome { Handled, Interrupted, Stopped }
@@ -434,6 +464,13 @@ public sealed class VirtMachine : IVcpuExitHandler, IDisposable
         {
             case VcpuExitReason.Halt:
                 WaitForInterrupt();
+                return Outcome.Handled;
+            case VcpuExitReason.Debug:
+                // A breakpoint (emulator): park the loop as Paused, so the debugger cmdlets can look and step.
+                lock (sync)
+                {
+                    request = request == Request.Stop ? request : Request.Pause;
+                }
                 return Outcome.Handled;
             case VcpuExitReason.Interrupted:
                 return Outcome.Interrupted;
