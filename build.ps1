@@ -72,6 +72,11 @@ function Invoke-Build {
         Copy-Item $file.FullName $target
     }
 
+    # The container helper: the in-child set-up (namespaces, mounts, pivot_root, seccomp) in C, built
+    # with the system compiler and shipped beside VirtTools.Core, which looks for it there.
+    $helperSources = Get-ChildItem (Join-Path $root 'src/VirtTools.ContainerHelper') -Filter *.c | ForEach-Object FullName
+    Exec { cc -O2 -Wall -Wextra -Wno-format-truncation -Werror -o (Join-Path $deps 'virttools-container') @helperSources } 'cc virttools-container'
+
     # PowerShell looks for a binary module's help in <ModuleBase>/<culture>: the manifest sits at the
     # repository root, so the generated (git-ignored) help goes to en-US/ beside it.
     $helpScript = Join-Path $root 'src/Build/New-MamlHelp.ps1'

@@ -50,7 +50,7 @@ public sealed record KvmInfo(
         return new KvmInfo(true, usable, error, api, kind, module, kvm.VcpuMmapSize, extensions, missing);
     }
 
-    private static (KvmKind, string?) DetectKind(string moduleRoot)
+    internal static (KvmKind Kind, string? Module) DetectKind(string moduleRoot)
     {
         // kvm_pvm is checked first: it is the one that can be loaded beside nothing else.
         foreach (var (module, kind) in new[] { ("kvm_pvm", KvmKind.Pvm), ("kvm_intel", KvmKind.HardwareVmx), ("kvm_amd", KvmKind.HardwareSvm) })

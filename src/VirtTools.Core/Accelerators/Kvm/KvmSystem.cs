@@ -52,6 +52,39 @@ public sealed class KvmSystem : IDisposable
         return result < 0 ? 0 : result;
     }
 
+    /// <summary>KVM_CREATE_VM: a new, empty VM (machine type 0, the default address space).</summary>
+    public FileDescriptor CreateVm()
+    {
+        var fd = LibC.ioctl(device.Fd, KvmIoctl.CreateVm, 0);
+        return fd >= 0 ? new FileDescriptor(fd) : throw Errno.Failure($"KVM_CREATE_VM on {Path}", Errno.Last, "KvmCreateVmFailed", Path);
+    }
+
+    /// <summary>
+    /// KVM_GET_SUPPORTED_CPUID: the <c>struct kvm_cpuid2</c> (nent, padding, then 40-byte entries) that
+    /// KVM_SET_CPUID2 takes back unchanged. Grows the buffer while the kernel answers E2BIG.
+    /// </summary>
+    public unsafe byte[] GetSupportedCpuid()
+    {
+        const int E2BIG = 7;
+        for (var entries = 64; ; entries *= 2)
+        {
+            var buffer = new byte[8 + entries * 40];
+            fixed (byte* p = buffer)
+            {
+                *(uint*)p = (uint)entries;
+                if (KvmNative.Ioctl(device.Fd, KvmIoctl.GetSupportedCpuid, p) == 0)
+                {
+                    return buffer[..(8 + (int)*(uint*)p * 40)];
+                }
+            }
+            var errno = Errno.Last;
+            if (errno != E2BIG || entries > 4096)
+            {
+                throw Errno.Failure($"KVM_GET_SUPPORTED_CPUID on {Path}", errno, "KvmIoctlFailed", Path);
+            }
+        }
+    }
+
     private static int Checked(int result, string step) =>
         result >= 0 ? result : throw Errno.Failure($"{step} on {DevicePath}", Errno.Last, "KvmIoctlFailed", DevicePath);
 

@@ -1,0 +1,74 @@
+using VirtTools.Diagnostics;
+using VirtTools.Host;
+
+namespace VirtTools.Accelerators.Kvm;
+
+/// <summary>
+/// The KVM accelerator: an open /dev/kvm that passed the API-version and capability checks, plus what
+/// every VM created from it shares (the supported CPUID table, the vCPU mapping size).
+/// </summary>
+public sealed class KvmAccelerator : IAccelerator
+{
+    private readonly KvmSystem system;
+
+    private KvmAccelerator(KvmSystem system, KvmKind kind, string? module)
+    {
+        this.system = system;
+        HostKind = kind;
+        Description = module is null ? "KVM" : $"KVM ({module})";
+        VcpuMmapSize = system.VcpuMmapSize;
+        SupportedCpuid = system.GetSupportedCpuid();
+        HasIrqchip = system.CheckExtension(KvmCapability.Irqchip) > 0;
+        HasPit2 = system.CheckExtension(KvmCapability.Pit2) > 0;
+    }
+
+    public AcceleratorKind Kind => AcceleratorKind.Kvm;
+
+    public string Description { get; }
+
+    /// <summary>Hardware VT-x/AMD-V or PVM: the tests and reports say which one ran.</summary>
+    public KvmKind HostKind { get; }
+
+    internal KvmSystem System => system;
+
+    internal int VcpuMmapSize { get; }
+
+    internal byte[] SupportedCpuid { get; }
+
+    internal bool HasIrqchip { get; }
+
+    internal bool HasPit2 { get; }
+
+    /// <summary>Opens /dev/kvm and refuses it unless the API version and the required capabilities are there.</summary>
+    public static KvmAccelerator Open(string path = KvmSystem.DevicePath)
+    {
+        var system = KvmSystem.TryOpen(out var errno, path) ?? throw new VirtToolsException("AcceleratorNotAvailable",
+            errno is Errno.EACCES or Errno.EPERM ? VirtErrorKind.PermissionDenied : VirtErrorKind.NotSupported,
+            $"accelerator Kvm is not available: open '{path}': {Errno.Describe(errno)}", AcceleratorKind.Kvm);
+        try
+        {
+            if (system.ApiVersion != KvmSystem.ExpectedApiVersion)
+            {
+                throw new VirtToolsException("AcceleratorNotAvailable", VirtErrorKind.NotSupported,
+                    $"accelerator Kvm is not available: API version {system.ApiVersion}, expected {KvmSystem.ExpectedApiVersion}", AcceleratorKind.Kvm);
+            }
+            var missing = KvmInfo.Required.Where(c => system.CheckExtension(c) == 0).ToList();
+            if (missing.Count > 0)
+            {
+                throw new VirtToolsException("AcceleratorNotAvailable", VirtErrorKind.NotSupported,
+                    $"accelerator Kvm is not available: missing {string.Join(", ", missing)}", AcceleratorKind.Kvm);
+            }
+            var (kind, module) = KvmInfo.DetectKind("/sys/module");
+            return new KvmAccelerator(system, kind, module);
+        }
+        catch
+        {
+            system.Dispose();
+            throw;
+        }
+    }
+
+    public IVirtualMachine CreateVm(VmOptions options) => new KvmVm(this, options);
+
+    public void Dispose() => system.Dispose();
+}

@@ -1,0 +1,14 @@
+namespace VirtTools.Machine;
+
+/// <summary>Where a machine is in its life. The vCPU loop moves between Running and Paused; the last three are final.</summary>
+public enum MachineState
+{
+    /// <summary>Built and loaded, not started.</summary>
+    Created,
+    Running,
+    Paused,
+    /// <summary>Ended normally: debug-exit port, guest reset request, or a stop from the host.</summary>
+    Stopped,
+    /// <summary>Ended by a fatal exit (triple fault, entry failure, emulation failure); see the reason.</summary>
+    Crashed,
+}
