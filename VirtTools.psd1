@@ -10,10 +10,12 @@
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @(
         'module/Formats/Host.Format.ps1xml'
+        'module/Formats/Dashboard.Format.ps1xml'
     )
     CmdletsToExport      = @(
         'Get-VirtHost'
         'Test-VirtHost'
+        'Show-VirtDashboard'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
