@@ -10,11 +10,18 @@
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @(
         'module/Formats/Host.Format.ps1xml'
+        'module/Formats/Cgroups.Format.ps1xml'
         'module/Formats/Dashboard.Format.ps1xml'
     )
     CmdletsToExport      = @(
         'Get-VirtHost'
         'Test-VirtHost'
+        'New-VirtCgroup'
+        'Get-VirtCgroup'
+        'Set-VirtCgroup'
+        'Remove-VirtCgroup'
+        'Add-VirtCgroupProcess'
+        'Measure-VirtCgroup'
         'Show-VirtDashboard'
     )
     FunctionsToExport    = @()
