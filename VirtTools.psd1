@@ -12,6 +12,7 @@
         'module/Formats/Host.Format.ps1xml'
         'module/Formats/Cgroups.Format.ps1xml'
         'module/Formats/Dashboard.Format.ps1xml'
+        'module/Formats/Machines.Format.ps1xml'
     )
     CmdletsToExport      = @(
         'Get-VirtHost'
@@ -23,6 +24,17 @@
         'Add-VirtCgroupProcess'
         'Measure-VirtCgroup'
         'Show-VirtDashboard'
+        'New-VirtMachine'
+        'Start-VirtMachine'
+        'Stop-VirtMachine'
+        'Suspend-VirtMachine'
+        'Resume-VirtMachine'
+        'Get-VirtMachine'
+        'Remove-VirtMachine'
+        'Enter-VirtMachine'
+        'Invoke-VirtMachine'
+        'Get-VirtMachineRegister'
+        'New-VirtInitramfs'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -37,12 +37,22 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssem
         AssemblyLoadContext.Default.Resolving -= ResolveIntoModuleContext;
     }
 
+    /// <summary>Machines hosted in this session end with the module: their vCPU threads and KVM fds go with it.</summary>
+    private static class Machines
+    {
+        public static void Release() => Commands.Machines.MachineSession.Reset();
+    }
+
     private static Assembly? ResolveIntoModuleContext(AssemblyLoadContext defaultContext, AssemblyName name) =>
         name.Name is { } simple && entryAssemblies.Contains(simple) ? context.LoadFromAssemblyName(name) : null;
 
     /// <summary>Kept in its own type so that VirtTools.Core is only touched after the handler is in place.</summary>
     private static class Core
     {
-        public static void Flush() => VirtTools.Diagnostics.VirtLog.Flush();
+        public static void Flush()
+        {
+            Machines.Release();
+            VirtTools.Diagnostics.VirtLog.Flush();
+        }
     }
 }

@@ -1,0 +1,39 @@
+using System.Management.Automation;
+using VirtTools.Machine;
+
+namespace VirtTools.PowerShell.Commands.Machines;
+
+/// <summary>
+/// <para type="synopsis">Reads the vCPU registers of machines: general-purpose, segment selectors, control registers, descriptor tables and the CPU mode.</para>
+/// </summary>
+/// <remarks>
+/// <para>A running machine is paused for the read and resumed right after; a created, paused, stopped or crashed machine is read as it is (after a crash the registers show where the guest died).</para>
+/// </remarks>
+/// <example>
+/// <code>Get-VirtMachineRegister -Name demo</code>
+/// <para>Shows the registers of the machine's vCPU.</para>
+/// </example>
+/// <example>
+/// <code>'0x{0:x}' -f (Get-VirtMachineRegister -Name demo).Rip</code>
+/// <para>Shows the instruction pointer in hex.</para>
+/// </example>
+[Cmdlet(VerbsCommon.Get, "VirtMachineRegister", DefaultParameterSetName = "Name")]
+[OutputType(typeof(MachineRegisters))]
+public sealed class GetVirtMachineRegisterCommand : MachineCmdlet
+{
+    protected override void ProcessRecord()
+    {
+        foreach (var machine in SelectMachines())
+        {
+            try
+            {
+                var (regs, sregs) = Invoke(machine.ReadRegisters);
+                WriteObject(MachineRegisters.From(machine.Name, regs, sregs));
+            }
+            catch (Exception e) when (e is not PipelineStoppedException)
+            {
+                WriteFailure(e, machine.Name);
+            }
+        }
+    }
+}

@@ -1,0 +1,55 @@
+using VirtTools.Host;
+using VirtTools.Machine;
+using VirtTools.Machine.Loaders;
+using VirtTools.Tests.Support;
+
+namespace VirtTools.Tests.Machine;
+
+/// <summary>500 create/start/stop/dispose cycles under KVM must leave no fd, mapping or thread behind.</summary>
+[Collection(SerialCollection.Name)]
+public sealed class MachineLifecycleLeakTests(Xunit.Abstractions.ITestOutputHelper output)
+{
+    private const int Cycles = 500;
+
+    [SkippableFact]
+    public void FiveHundredCyclesLeakNoFdMappingOrThread()
+    {
+        Requires.Kvm();
+        var image = GuestImages.Get("echo");
+        for (var i = 0; i < 10; i++)
+        {
+            Cycle(image);    // warm up: JIT, thread pool, the runtime's own lazily created mappings
+        }
+        var before = Snapshot();
+        for (var i = 0; i < Cycles; i++)
+        {
+            Cycle(image);
+        }
+        var after = Snapshot();
+        output.WriteLine($"before: {before}; after {Cycles} cycles: {after}");
+        // A leak costs at least one of each per cycle (500 in all); the slack absorbs the runtime's own
+        // growth over a few seconds of allocation (GC regions, JIT code heaps, thread-pool threads).
+        Assert.InRange(after.Fds, 0, before.Fds);
+        Assert.InRange(after.Mappings, 0, before.Mappings + 64);
+        Assert.InRange(after.Threads, 0, before.Threads + 4);
+    }
+
+    private static void Cycle(byte[] image)
+    {
+        using var machine = VirtMachine.Create(new MachineConfig
+        {
+            Name = "leak",
+            Accelerator = AcceleratorKind.Kvm,
+            MemoryBytes = 4UL << 20,
+            Boot = new LoadRequest(image, ImageFormat.Flat, CpuMode.Long, 0x100000),
+        });
+        machine.Start();
+        machine.Stop(force: true);
+        Assert.Equal(MachineState.Stopped, machine.State);
+    }
+
+    private static (int Fds, int Mappings, int Threads) Snapshot() =>
+        (Directory.GetFiles("/proc/self/fd").Length,
+         File.ReadAllLines("/proc/self/maps").Length,
+         Directory.GetDirectories("/proc/self/task").Length);
+}

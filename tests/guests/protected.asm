@@ -1,0 +1,81 @@
+; Protected-mode guest: loaded flat at 0x100000 with -Mode Protected (flat segments from the loader's
+; GDT, paging off). Prints on COM1, takes three PIT interrupts through its own IDT and exits with 0x20.
+; Expected output: "protected mode\r\ntick tick tick \r\n"
+bits 32
+org 0x100000
+%include "common.inc"
+
+start:
+    mov esi, hello
+    call puts
+    ; IDT entry for the timer: 32-bit interrupt gate, selector 0x20 (the loader's code32).
+    mov eax, timer
+    mov edi, idt + IRQ_BASE * 8
+    mov [edi], ax
+    mov word [edi + 2], 0x20
+    mov word [edi + 4], 0x8e00
+    shr eax, 16
+    mov [edi + 6], ax
+    lidt [idtr]
+    PIC_INIT 0xfe
+    PIT_INIT
+    sti
+.wait:
+    hlt
+    cmp dword [ticks], 3
+    jb .wait
+    cli
+    mov esi, newline
+    call puts
+    EXIT 0x20
+
+; The handler returns with POPFD; STI; RETF 4 instead of IRET: KVM's instruction emulator, which runs
+; guest CPL0 code outside long mode on kvm_pvm hosts, implements IRET for real mode only (em_iret) and
+; fails the run on a 32-bit one. The gate cleared IF, POPFD restores the interrupted arithmetic flags
+; with IF still clear, STI's one-instruction shadow covers the RETF, and RETF 4 drops the saved EFLAGS.
+timer:
+    pushfd
+    push eax
+    push esi
+    inc dword [ticks]
+    mov esi, tick
+    call puts
+    EOI
+    pop esi
+    pop eax
+    popfd
+    sti
+    retf 4
+
+puts:
+    push eax
+    push edx
+.next:
+    mov al, [esi]
+    test al, al
+    jz .done
+    mov ah, al
+    mov dx, COM1_LSR
+.busy:
+    in al, dx
+    test al, 0x20
+    jz .busy
+    mov al, ah
+    mov dx, COM1
+    out dx, al
+    inc esi
+    jmp .next
+.done:
+    pop edx
+    pop eax
+    ret
+
+hello:   db "protected mode", 13, 10, 0
+tick:    db "tick ", 0
+newline: db 13, 10, 0
+align 4
+ticks:   dd 0
+idtr:    dw 256 * 8 - 1
+         dd idt
+align 8
+idt:     times 256 * 8 db 0
