@@ -12,6 +12,7 @@ namespace VirtTools.PowerShell.Commands.Dashboard;
 /// <remarks>
 /// <para>Show-VirtDashboard opens a full-screen table, refreshed every -Interval seconds, with one row per container, machine and cgroup: state, CPU as a percentage of the host and of the item's quota, time throttled, memory used against its limit, pids against pids.max, uptime, and for machines the accelerator, vCPU count and exits per second (or guest MIPS on the emulator). A sparkline shows each row's recent CPU.</para>
 /// <para>Keys: Up/Down to move, Enter for the detail pane (limits, history charts, recent events such as OOM kills and limit hits, and the last output lines), / to filter by name, a to toggle all items or running ones, s/S or 1-9 to sort by a column (again to reverse), x for the actions menu (stop, kill, remove, pause, resume, each confirmed), F5 to refresh now, ? for help. Quit with q or Esc: Ctrl+C does not reach PowerShell while the dashboard runs.</para>
+/// <para>Containers come from the host-wide state under /run/virttools, cgroups are the virttools/* groups under this session's cgroup, and machines are the ones this session hosts (New-VirtMachine).</para>
 /// <para>-ReadOnly disables every action. -Once prints one snapshot as objects (two readings -Interval apart, so rates are real) and exits; -Once -AsText prints the dashboard screen itself as text. Without an interactive terminal (redirected input or output) the command warns and prints one snapshot as -Once does.</para>
 /// <para>Log events raised while the dashboard is up (limit hits, exits, actions) are kept and written as verbose and warning records after it closes. The terminal is restored on every way out, also after an error.</para>
 /// </remarks>
@@ -66,7 +67,7 @@ public sealed class ShowVirtDashboardCommand : VirtCmdlet
     {
         try
         {
-            var sampler = Invoke(() => new MonitorSampler(HostSources.Create()));
+            var sampler = Invoke(() => new MonitorSampler(HostSources.Create(() => Machines.MachineSession.Registry)));
             var interval = TimeSpan.FromSeconds(Interval);
             if (!Once && NoTerminalReason() is { } reason)
             {
