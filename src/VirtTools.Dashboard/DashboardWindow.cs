@@ -159,6 +159,8 @@ internal sealed class DashboardWindow : Window
                 UpdateDetail();
             }
         };
+        // After a terminal resize the selected row must stay on screen.
+        view.FrameChanged += (_, _) => view.EnsureCursorIsVisible();
         view.KeyDown += (_, key) =>
         {
             if (HandleKey(key))

@@ -83,8 +83,16 @@ public sealed class MonitorSampler
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or VirtToolsException or InvalidOperationException)
             {
-                // One unreadable source (a state directory removed under us) must not blank the others.
-                events.Add(new MonitorEvent(now, source.Kind, "", MonitorEventKind.SourceError, e.Message));
+                // One unreadable source (a state directory removed under us) must not blank the others,
+                // nor its own rows: they stay as last read until the next refresh reads them again.
+                events.Add(new MonitorEvent(now, source.Kind, "", MonitorEventKind.SourceError, $"could not read {source.Kind} items: {e.Message}"));
+                foreach (var state in items.Values)
+                {
+                    if (state.Previous is { } previous && previous.Kind == source.Kind)
+                    {
+                        readings.Add(previous);
+                    }
+                }
             }
         }
 

@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using VirtTools.Monitoring;
 
-namespace VirtTools.Dashboard.Tests;
+namespace VirtTools.Tests.Monitoring;
 
 /// <summary>A source whose items a test sets directly; counters advance by what the test says.</summary>
-internal sealed class FakeSource(MonitoredKind kind) : IMonitorSource
+internal sealed class FakeMonitorSource(MonitoredKind kind) : IMonitorSource
 {
     private readonly Dictionary<string, ItemReading> items = new(StringComparer.Ordinal);
     private long ticks = 1;
