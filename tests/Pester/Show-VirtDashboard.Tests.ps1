@@ -118,17 +118,17 @@ Describe 'Show-VirtDashboard in a real terminal' -Skip:(Test-VirtCapabilityMissi
         $startMachine = if ($kvm) { "New-VirtMachine -Name $machine -Image '$spinImage' -Mode Long | Start-VirtMachine; " } else { '' }
         # Keys typed before PSReadLine owns the terminal are echoed but their Enter is lost: wait for the prompt.
         Wait-Pane { param($p) $p -match '(?m)^PS ' } 'the pwsh prompt' | Out-Null
-        tmux send-keys -t $session "Import-Module '$manifest'; $startMachine'ready-' + 'to-go'; Show-VirtDashboard -Interval 0.5" Enter
+        tmux send-keys -t $session "Import-Module '$manifest'; $startMachine'ready-' + 'to-go'; Show-VirtDashboard -Interval 0.5 -Verbose" Enter
     }
     AfterAll {
         tmux kill-session -t $session 2>$null
         Remove-TestCgroup -Name $name -Process $proc
     }
 
-    It 'shows the cgroup and the machine, sorts on a key press, and the quit key gives the shell back' {
-        $pane = Wait-Pane { param($p) $p -match [regex]::Escape($name) -and $p -match 'VirtTools dashboard' -and $p -match 'Quit' } 'the dashboard to show the cgroup'
+    It 'shows the cgroup and the machine, sorts on a key press, drops a removed row, and the quit key gives the shell back with the log' {
+        $pane = Wait-Pane { param($p) $p -match [regex]::Escape($name) -and $p -match 'VirtTools dashboard' -and $p -cmatch 'q\s+Quit' } 'the dashboard to show the cgroup'
         $pane | Should -Match "Cgroup\s*│$name\s*│Active"
-        $pane | Should -Match 'q\s+Quit'
+        $pane | Should -MatchExactly 'q\s+Quit'
         if (-not (Test-VirtCapabilityMissing kvm)) {
             $pane = Wait-Pane { param($p) $p -match "Machine\s*│$machine\s*│Running" } 'the machine row'
             $pane | Should -Match "$machine\s*│Running.*Kvm"
@@ -140,10 +140,16 @@ Describe 'Show-VirtDashboard in a real terminal' -Skip:(Test-VirtCapabilityMissi
         $first = ($pane -split "`n" | Where-Object { $_ -match '│(Cgroup|Machine|Container)\s*│' } | Select-Object -First 1)
         $first | Should -Match $name
 
+        # Removed from outside while the dashboard runs: its row goes at the next refresh, and the
+        # log event about it waits until the dashboard has closed.
+        Remove-VirtCgroup -Name $name -Force -Confirm:$false
+        Wait-Pane { param($p) $p -notmatch [regex]::Escape($name) } 'the removed cgroup''s row to go' | Out-Null
+
         tmux send-keys -t $session 'q'
         Wait-Pane { param($p) $p -notmatch 'VirtTools dashboard' } 'the dashboard to close' | Out-Null
         tmux send-keys -t $session "'after-' + 'quit'" Enter
         $pane = Wait-Pane { param($p) $p -match '(?m)^after-quit$' } 'the shell to run a command after the dashboard'
         $pane | Should -Match 'ready-to-go'
+        $pane | Should -Match "VERBOSE: Cgroup $name`: disappeared"
     }
 }

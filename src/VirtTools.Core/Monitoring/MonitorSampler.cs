@@ -167,7 +167,7 @@ public sealed class MonitorSampler
         {
             recentEvents.RemoveFirst();
         }
-        log.Information("{Kind} {Name}: {Message}", e.Kind, e.Name, e.Message);
+        log.Information("{Kind} {Name:l}: {Message:l}", e.Kind, e.Name, e.Message);
     }
 
     private MonitorSample Sample(ItemReading now, ItemReading? before, ItemState state, DateTimeOffset time, List<MonitorEvent> events)
