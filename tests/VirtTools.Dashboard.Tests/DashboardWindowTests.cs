@@ -176,7 +176,7 @@ public class DashboardWindowTests
     }
 
     [Fact]
-    public void An_action_is_confirmed_before_the_core_is_called()
+    public async Task An_action_is_confirmed_before_the_core_is_called()
     {
         using var h = new DashboardHarness();
         h.Containers.Set("web");
@@ -185,7 +185,7 @@ public class DashboardWindowTests
         // Actions offered: Stop, Kill, Remove, Cancel. Choose Kill, then say No.
         h.Prompts.Answer(1, 1);
         h.Type("x");
-        h.Window.ActionTask.Wait(TimeSpan.FromSeconds(5));
+        await h.Window.ActionTask.WaitAsync(TimeSpan.FromSeconds(5));
         Assert.Empty(h.Containers.Performed);
         Assert.Equal(["Stop", "Kill", "Remove", "Cancel"], h.Prompts.Asked[0].Options);
         Assert.Contains("Kill container 'web'?", h.Prompts.Asked[1].Message);
@@ -194,7 +194,7 @@ public class DashboardWindowTests
         // Kill, then Yes.
         h.Prompts.Answer(1, 0);
         h.Type("x");
-        Assert.True(h.Window.ActionTask.Wait(TimeSpan.FromSeconds(5)));
+        await h.Window.ActionTask.WaitAsync(TimeSpan.FromSeconds(5));
         Assert.Equal([("web", ItemActions.Kill)], h.Containers.Performed);
         Assert.Contains(h.Sampler.EventsOf(MonitoredKind.Container, "web"), e => e.Event == MonitorEventKind.Action && e.Message == "Kill done");
     }
