@@ -62,9 +62,51 @@ internal static unsafe class CgroupFile
         return true;
     }
 
+    /// <summary>
+    /// Re-reads an already open control file from offset 0 with one pread(2): cgroupfs regenerates the
+    /// content for every read at offset 0, so a kept descriptor saves the open and close, which cost most
+    /// (path lookup). False when the read fails (ENODEV once the group was removed).
+    /// </summary>
+    public static bool TryReread(int fd, out ReadOnlySpan<byte> content)
+    {
+        content = default;
+        var data = buffer ??= new byte[BufferSize];
+        long n;
+        fixed (byte* b = data)
+        {
+            n = (long)LibC.pread(fd, b, data.Length, 0);
+        }
+        if (n < 0)
+        {
+            return false;
+        }
+        content = data.AsSpan(0, (int)n);
+        return true;
+    }
+
+    /// <summary>open(2) read-only; -1 on failure.</summary>
+    public static int OpenRead(byte[] path)
+    {
+        fixed (byte* p = path)
+        {
+            return LibC.open(p, LibC.O_RDONLY | LibC.O_CLOEXEC, 0);
+        }
+    }
+
+    public static void Close(int fd) => LibC.close(fd);
+
     /// <summary>The file as text (limits and lists, not the hot path); null if it cannot be read.</summary>
     public static string? TryReadText(string path)
     {
+        if (!TryRead(PathBytes(path), out var content))
+        {
+            return null;
+        }
+        if (content.Length < BufferSize)
+        {
+            return Encoding.UTF8.GetString(content);
+        }
+        // A full buffer: a long cgroup.procs (thousands of pids). Read it whole the slow way.
         try
         {
             return File.ReadAllText(path);

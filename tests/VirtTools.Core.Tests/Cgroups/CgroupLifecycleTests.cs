@@ -35,6 +35,24 @@ public sealed class CgroupLifecycleTests
     }
 
     [SkippableFact]
+    public void KeptOpenReaderSeesChangesAndSurvivesRemoval()
+    {
+        Requires.Root();
+        using var test = new TestGroup();
+        using var reader = test.Group.OpenStatsReader();
+        Assert.Equal(0, reader.Read().PidsCurrent);
+        var sleeper = test.Start("exec sleep 30");
+        Assert.Equal(1, reader.Read().PidsCurrent);
+
+        test.Group.Remove(force: true);
+        Assert.True(sleeper.WaitForExit(5000));
+        var gone = reader.Read(out var readAny);
+        Assert.False(readAny);
+        Assert.Null(gone.PidsCurrent);
+        Assert.Null(gone.MemoryCurrent);
+    }
+
+    [SkippableFact]
     public void ListMatchesWildcards()
     {
         Requires.Root();
@@ -86,6 +104,47 @@ public sealed class CgroupLifecycleTests
         Assert.Null(limits.MemoryMax);
         Assert.Null(limits.Cpus);
         Assert.Null(limits.PidsMax);
+    }
+
+    [SkippableFact]
+    public void SwapAllowanceSurvivesARaisedMemoryLimit()
+    {
+        Requires.Root();
+        using var test = new TestGroup(new CgroupLimits { MemoryMax = 64L << 20, SwapMax = 32L << 20 });
+        var memory = test.Group.Placement.Memory!;
+        Skip.If(!File.Exists(memory.File(memory.IsV2 ? "memory.swap.max" : "memory.memsw.limit_in_bytes")), "this kernel does not account swap per cgroup");
+        Assert.Equal(32L << 20, test.Group.ReadLimits().SwapMax);
+
+        // On v1 memory+swap (96 MB) is below the new memory limit: the writer has to lift it first.
+        test.Group.SetLimits(new CgroupLimits { MemoryMax = 128L << 20 });
+        var limits = test.Group.ReadLimits();
+        Assert.Equal(128L << 20, limits.MemoryMax);
+        Assert.Equal(32L << 20, limits.SwapMax);
+    }
+
+    [SkippableFact]
+    public void IoLimitsReachTheBlockDevice()
+    {
+        Requires.Root();
+        var device = Directory.GetDirectories("/sys/class/block").Select(Path.GetFileName)
+            .FirstOrDefault(d => d is not null && !d.StartsWith("loop", StringComparison.Ordinal) && File.Exists($"/sys/class/block/{d}/dev"));
+        Skip.If(device is null, "no block device on this host");
+        using var test = new TestGroup(new CgroupLimits
+        {
+            IoMax = [new IoDeviceLimit { Device = "/dev/" + device, ReadBps = 10L << 20, WriteIops = 100 }],
+            IoWeight = 300,
+        });
+        var majorMinor = File.ReadAllText($"/sys/class/block/{device}/dev").Trim();
+        var limit = Assert.Single(test.Group.ReadLimits().IoMax!);
+        Assert.Equal(majorMinor, limit.Device);
+        Assert.Equal(10L << 20, limit.ReadBps);
+        Assert.Equal(100, limit.WriteIops);
+        Assert.Null(limit.WriteBps);
+
+        // A weight needs BFQ's files; without them the writer warns and the weight reads back as unset.
+        var io = test.Group.Placement.Io!;
+        var weighted = new[] { "io.weight", "io.bfq.weight", "blkio.weight", "blkio.bfq.weight" }.Any(f => File.Exists(io.File(f)));
+        Assert.Equal(weighted ? 300 : null, test.Group.ReadLimits().IoWeight);
     }
 
     [SkippableFact]

@@ -22,5 +22,11 @@ public sealed class CgroupPidsTests
         Assert.True(after.PidsMaxHits >= 1);
         Assert.InRange(after.PidsCurrent!.Value, 1, 32);
         Assert.Equal(32, test.Group.ReadLimits().PidsMax);
+
+        // A group full of sleepers still forking is removed with force: every task killed, every directory gone.
+        Assert.True(test.Group.Kill() > 1);
+        Assert.Empty(test.Group.GetProcesses());
+        test.Group.Remove();
+        Assert.All(test.Group.Directories, d => Assert.False(Directory.Exists(d), d));
     }
 }

@@ -59,6 +59,13 @@ public sealed class CgroupV2ScratchTests : IDisposable
         }
     }
 
+    /// <summary>Changes a file in one step, as the kernel's counters change: a reader never sees it half written.</summary>
+    private static void Replace(string path, string content)
+    {
+        File.WriteAllText(path + ".new", content);
+        File.Move(path + ".new", path, overwrite: true);
+    }
+
     private string Read(Cgroup group, string file) => File.ReadAllText(Path.Join(group.Placement.Primary!.Directory, file)).Trim();
 
     [Fact]
@@ -158,7 +165,7 @@ public sealed class CgroupV2ScratchTests : IDisposable
         var wait = group.WaitForEventAsync(CgroupEventKinds.OomKill, since, TimeSpan.FromSeconds(10));
         await Task.Delay(60);
         Assert.False(wait.IsCompleted);
-        File.WriteAllText(Path.Join(group.Placement.Memory!.Directory, "memory.events"), "low 0\nhigh 2\nmax 5\noom 2\noom_kill 3\noom_group_kill 0\n");
+        Replace(Path.Join(group.Placement.Memory!.Directory, "memory.events"), "low 0\nhigh 2\nmax 5\noom 2\noom_kill 3\noom_group_kill 0\n");
         var e = await wait;
         Assert.Equal(CgroupEventKinds.OomKill, e.Kind);
         Assert.Equal(2, e.Increase);
@@ -171,7 +178,7 @@ public sealed class CgroupV2ScratchTests : IDisposable
         var group = manager.Create("web");
         var wait = group.WaitForEventAsync(CgroupEventKinds.LimitHit, timeout: TimeSpan.FromSeconds(10));
         await Task.Delay(60);
-        File.WriteAllText(Path.Join(group.Placement.Pids!.Directory, "pids.events"), "max 8\n");
+        Replace(Path.Join(group.Placement.Pids!.Directory, "pids.events"), "max 8\n");
         var e = await wait;
         Assert.Equal(CgroupEventKinds.PidsMax, e.Kind);
         Assert.Equal(1, e.Increase);

@@ -1,5 +1,4 @@
 using Serilog;
-using VirtTools.Diagnostics;
 
 namespace VirtTools.Cgroups.Resources;
 
@@ -13,59 +12,46 @@ internal static class MemoryWriter
             return;
         }
         var node = at.Memory!;
-        if (node.IsV2)
-        {
-            if (limits.MemoryMax is { } max)
-            {
-                CgroupFile.Write(node, "memory.max", CgroupFile.Limit(max, "max"));
-            }
-            if (limits.MemoryHigh is { } high)
-            {
-                CgroupFile.Write(node, "memory.high", CgroupFile.Limit(high, "max"));
-            }
-            if (limits.SwapMax is { } swap)
-            {
-                // memory.swap.max exists only with swap accounting (CONFIG_MEMCG_SWAP, swapaccount=1);
-                // without it swap use is not charged to groups at all, so there is nothing to cap.
-                if (!File.Exists(node.File("memory.swap.max")))
-                {
-                    log.Warning("Swap limit of {Group} not set: this kernel does not account swap per cgroup", node.Directory);
-                }
-                else
-                {
-                    CgroupFile.Write(node, "memory.swap.max", CgroupFile.Limit(swap, "max"));
-                }
-            }
-            return;
-        }
+        var unlimited = node.IsV2 ? "max" : "-1";
+        var swapFile = node.IsV2 ? "memory.swap.max" : "memory.memsw.limit_in_bytes";
 
-        // v1 counts swap inside memory.memsw.limit_in_bytes (memory + swap), which the kernel keeps
-        // at or above memory.limit_in_bytes: lift it first, set the memory limit, then put it back.
-        var memsw = File.Exists(node.File("memory.memsw.limit_in_bytes"));
-        var oldMemory = CgroupFile.ReadLimit(node, "memory.limit_in_bytes");
-        var oldMemsw = memsw ? CgroupFile.ReadLimit(node, "memory.memsw.limit_in_bytes") : null;
-        long? swapAllowance = limits.SwapMax ?? (oldMemsw is { } m && oldMemory is { } o ? m - o : null);
-        if (limits.SwapMax is not null && !memsw)
+        // Without swap accounting (no CONFIG_MEMCG_SWAP, or swapaccount=0) the swap file is absent:
+        // swap is then not charged to groups at all, so there is nothing a swap limit could cap.
+        var swapAccounted = File.Exists(node.File(swapFile));
+        if (limits.SwapMax is not null && !swapAccounted)
         {
-            // No memory.memsw.* files: swap accounting is off (swapaccount=0 or no CONFIG_MEMCG_SWAP).
             log.Warning("Swap limit of {Group} not set: this kernel does not account swap per cgroup", node.Directory);
         }
-        if (memsw && oldMemsw is not null)
+
+        // v1 caps memory + swap in one figure, which the kernel keeps at or above the memory limit:
+        // remember the swap allowance, lift the cap while the memory limit moves, then set it again.
+        long? v1Allowance = null;
+        if (!node.IsV2 && swapAccounted)
         {
-            CgroupFile.Write(node, "memory.memsw.limit_in_bytes", "-1");
+            var oldMemsw = CgroupFile.ReadLimit(node, swapFile);
+            v1Allowance = limits.SwapMax ?? oldMemsw - CgroupFile.ReadLimit(node, "memory.limit_in_bytes");
+            if (oldMemsw is not null)
+            {
+                CgroupFile.Write(node, swapFile, "-1");
+            }
         }
-        if (limits.MemoryMax is { } v1Max)
+
+        if (limits.MemoryMax is { } max)
         {
-            CgroupFile.Write(node, "memory.limit_in_bytes", CgroupFile.Limit(v1Max, "-1"));
+            CgroupFile.Write(node, node.IsV2 ? "memory.max" : "memory.limit_in_bytes", CgroupFile.Limit(max, unlimited));
         }
-        if (limits.MemoryHigh is { } soft)
+        if (limits.MemoryHigh is { } high)
         {
-            CgroupFile.Write(node, "memory.soft_limit_in_bytes", CgroupFile.Limit(soft, "-1"));
+            CgroupFile.Write(node, node.IsV2 ? "memory.high" : "memory.soft_limit_in_bytes", CgroupFile.Limit(high, unlimited));
         }
-        var memory = limits.MemoryMax ?? oldMemory;
-        if (memsw && swapAllowance is { } allowance && allowance < CgroupLimits.Unlimited && memory is { } mem && mem < CgroupLimits.Unlimited)
+        if (node.IsV2 && swapAccounted && limits.SwapMax is { } swap)
         {
-            CgroupFile.Write(node, "memory.memsw.limit_in_bytes", CgroupFile.Limit(mem + allowance, "-1"));
+            CgroupFile.Write(node, swapFile, CgroupFile.Limit(swap, unlimited));
+        }
+        if (v1Allowance is { } allowance && allowance < CgroupLimits.Unlimited
+            && CgroupFile.ReadLimit(node, "memory.limit_in_bytes") is { } memory)
+        {
+            CgroupFile.Write(node, swapFile, CgroupFile.Limit(memory + allowance, unlimited));
         }
     }
 
@@ -75,22 +61,15 @@ internal static class MemoryWriter
         {
             return into;
         }
-        if (node.IsV2)
-        {
-            return into with
-            {
-                MemoryMax = CgroupFile.ReadLimit(node, "memory.max"),
-                MemoryHigh = CgroupFile.ReadLimit(node, "memory.high"),
-                SwapMax = CgroupFile.ReadLimit(node, "memory.swap.max"),
-            };
-        }
-        var max = CgroupFile.ReadLimit(node, "memory.limit_in_bytes");
-        var memsw = CgroupFile.ReadLimit(node, "memory.memsw.limit_in_bytes");
+        var max = CgroupFile.ReadLimit(node, node.IsV2 ? "memory.max" : "memory.limit_in_bytes");
         return into with
         {
             MemoryMax = max,
-            MemoryHigh = CgroupFile.ReadLimit(node, "memory.soft_limit_in_bytes"),
-            SwapMax = memsw is { } s && max is { } m ? s - m : null,
+            MemoryHigh = CgroupFile.ReadLimit(node, node.IsV2 ? "memory.high" : "memory.soft_limit_in_bytes"),
+            // v1 reports memory + swap; the allowance is what lies above the memory limit.
+            SwapMax = node.IsV2
+                ? CgroupFile.ReadLimit(node, "memory.swap.max")
+                : CgroupFile.ReadLimit(node, "memory.memsw.limit_in_bytes") - max,
         };
     }
 }
