@@ -40,7 +40,7 @@ function Get-CpuSeconds([int] $processId) {
 }
 
 <# Runs $command in a new tmux pane for $seconds after a warm-up and returns its CPU use in % of one core. #>
-function Measure-IdleCpu([string] $label, [string] $command, [int] $seconds, [int] $warmup = 8) {
+function Measure-IdleCpu([string] $label, [string] $command, [int] $seconds, [int] $warmup = 20) {
     $session = "vt-bench-$label-$PID"
     tmux new-session -d -s $session -x 160 -y 50 $command
     try {

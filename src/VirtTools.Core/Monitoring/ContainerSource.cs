@@ -11,8 +11,10 @@ namespace VirtTools.Monitoring;
 /// each one runs in. Their cgroups are marked as owned, so <see cref="CgroupSource"/> does not list
 /// them a second time.
 /// </summary>
-public sealed class ContainerSource(ContainerRuntime runtime, CgroupManager? cgroups) : IMonitorSource
+public sealed class ContainerSource(ContainerRuntime runtime, CgroupManager? cgroups) : IMonitorSource, IDisposable
 {
+    private readonly CgroupReadings groups = new();
+
     /// <summary>Files in a container's state directory that may hold its output, most specific first.</summary>
     private static readonly string[] outputFiles = ["output", "output.log", "console.log", "log"];
 
@@ -26,6 +28,20 @@ public sealed class ContainerSource(ContainerRuntime runtime, CgroupManager? cgr
     public void Read(ICollection<ItemReading> readings)
     {
         ownedDirectories.Clear();
+        try
+        {
+            ReadAll(readings);
+        }
+        finally
+        {
+            groups.EndRefresh();
+        }
+    }
+
+    public void Dispose() => groups.Dispose();
+
+    private void ReadAll(ICollection<ItemReading> readings)
+    {
         var store = runtime.Store;
         foreach (var name in store.Names())
         {
@@ -92,7 +108,7 @@ public sealed class ContainerSource(ContainerRuntime runtime, CgroupManager? cgr
         {
             return null;
         }
-        return CgroupSource.TryRead(group, MonitoredKind.Container, container.Name);
+        return groups.Read(group, MonitoredKind.Container, container.Name, ItemActions.None);
     }
 
     private static string? EndReason(Container container) => container switch

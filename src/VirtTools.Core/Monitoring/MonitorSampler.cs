@@ -8,9 +8,10 @@ namespace VirtTools.Monitoring;
 /// Reads every source once per <see cref="Refresh"/> and turns consecutive readings into rows:
 /// CPU % of the host and of the quota, throttling, memory and pids against their limits, uptime,
 /// exits or instructions per second, short histories, and events (limit hits, OOM kills, exits,
-/// crashes, items appearing and vanishing). One sampler per dashboard or cmdlet call; not thread-safe.
+/// crashes, items appearing and vanishing). One sampler per dashboard or cmdlet call, disposed after;
+/// Refresh is not thread-safe, Perform and the event lists may be used from another thread.
 /// </summary>
-public sealed class MonitorSampler
+public sealed class MonitorSampler : IDisposable
 {
     /// <summary>How many refreshes of history each item keeps (two minutes at the default interval).</summary>
     public const int DefaultHistoryLength = 120;
@@ -246,6 +247,15 @@ public sealed class MonitorSampler
     private static long? Delta(long? now, long? before) => now is { } a && before is { } b && a >= b ? a - b : null;
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    /// <summary>Releases what the sources hold open (kept-open cgroup files).</summary>
+    public void Dispose()
+    {
+        foreach (var source in sources.OfType<IDisposable>())
+        {
+            source.Dispose();
+        }
+    }
 
     private sealed class ItemState(int historyLength)
     {

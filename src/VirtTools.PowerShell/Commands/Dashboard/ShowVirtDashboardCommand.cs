@@ -67,7 +67,7 @@ public sealed class ShowVirtDashboardCommand : VirtCmdlet
     {
         try
         {
-            var sampler = Invoke(() => new MonitorSampler(HostSources.Create(() => Machines.MachineSession.Registry)));
+            using var sampler = Invoke(() => new MonitorSampler(HostSources.Create(() => Machines.MachineSession.Registry)));
             var interval = TimeSpan.FromSeconds(Interval);
             if (!Once && NoTerminalReason() is { } reason)
             {
