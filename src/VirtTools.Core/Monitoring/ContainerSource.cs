@@ -103,7 +103,9 @@ public sealed class ContainerSource(ContainerRuntime runtime, CgroupManager? cgr
         {
             return null;
         }
-        var group = cgroups.Get(container.Name);
+        // The group is named by the runtime (container-<name> under virttools/): take the name from
+        // its recorded directory, and use it only if our manager places it at that same directory.
+        var group = cgroups.Get(Path.GetFileName(container.CgroupDirectories[0].TrimEnd('/')));
         if (group.Placement.Primary is not { } primary || !container.CgroupDirectories.Contains(primary.Directory))
         {
             return null;
