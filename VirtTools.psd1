@@ -13,6 +13,7 @@
         'module/Formats/Cgroups.Format.ps1xml'
         'module/Formats/Dashboard.Format.ps1xml'
         'module/Formats/Machines.Format.ps1xml'
+        'module/Formats/Containers.Format.ps1xml'
     )
     CmdletsToExport      = @(
         'Get-VirtHost'
@@ -35,6 +36,15 @@
         'Invoke-VirtMachine'
         'Get-VirtMachineRegister'
         'New-VirtInitramfs'
+        'New-VirtRootFs'
+        'New-VirtContainer'
+        'Start-VirtContainer'
+        'Get-VirtContainer'
+        'Stop-VirtContainer'
+        'Remove-VirtContainer'
+        'Wait-VirtContainer'
+        'Enter-VirtContainer'
+        'Invoke-VirtContainer'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -209,9 +209,11 @@ static void child(const struct spec *spec, int sync_fd, int slave_fd, const sigs
         if (chdir("/") < 0)
             fail("chdir", "/");
     }
+    /* Its own session and process group: kill(0, ...) or a terminal's signals inside the container
+       must never reach the caller's process group (pwsh and the helper share it). */
+    if (setsid() < 0)
+        fail("setsid", "");
     if (spec->tty) {
-        if (setsid() < 0)
-            fail("setsid", "");
         if (ioctl(slave_fd, TIOCSCTTY, 0) < 0)
             fail("TIOCSCTTY", "");
         for (int fd = 0; fd < 3; fd++)

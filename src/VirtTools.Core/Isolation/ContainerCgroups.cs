@@ -1,82 +1,40 @@
-using System.Globalization;
 using VirtTools.Cgroups;
 using VirtTools.Diagnostics;
 
 namespace VirtTools.Isolation;
 
 /// <summary>
-/// The cgroups of one container: a group named virttools/&lt;name&gt; under this process's own group in
-/// each hierarchy it needs (memory and pids always, cpu when limited), with the limits written.
-/// On v1 and hybrid hosts the v1 controllers are used; on v2 the unified hierarchy.
+/// The cgroups of one container, made with the shared cgroup API (<see cref="CgroupManager"/>): a group
+/// named container-&lt;name&gt; under virttools/ below this process's own group in every hierarchy, with
+/// the limits written by its resource writers. Get-VirtCgroup lists it like any other group.
+/// The absolute directories are recorded in the container's state, because another pwsh (in another
+/// cgroup) may have to remove it; removal and the OOM and peak readings work from those directories.
 /// The monitor helper attaches the container's init by writing its pid into each cgroup.procs.
-/// This is the container side's own small writer until the shared cgroup API (Cgroups/) lands;
-/// docs/containers.md says how it maps.
 /// </summary>
 public static class ContainerCgroups
 {
     private static readonly Serilog.ILogger log = VirtLog.For<ContainerState>();
 
-    /// <summary>Creates the groups and writes the limits; removes what it made if a step fails.</summary>
-    public static IReadOnlyList<string> Create(string name, ContainerLimits limits, CgroupTopology topology)
+    /// <summary>The cgroup name of container <paramref name="name"/>.</summary>
+    public static string GroupName(string name) => "container-" + name;
+
+    /// <summary>Creates the group and writes the limits; returns its directories, one per hierarchy.</summary>
+    public static IReadOnlyList<string> Create(string name, ContainerLimits limits, CgroupManager manager)
     {
-        var created = new List<string>();
-        try
+        var group = manager.Get(GroupName(name));
+        if (group.Exists)
         {
-            if (topology.Layout == CgroupLayout.V2)
-            {
-                var unified = topology.Unified!;
-                var directory = MakeGroup(unified, name, created);
-                WriteIfSet(directory, "memory.max", limits.MemoryBytes);
-                WriteIfSet(directory, "pids.max", limits.Pids);
-                if (limits.Cpus is { } cpus)
-                {
-                    Write(directory, "cpu.max", $"{(long)(cpus * 100_000)} 100000");
-                }
-                return created;
-            }
-            foreach (var controller in new[] { "memory", "pids", "cpu" })
-            {
-                if (controller == "cpu" && limits.Cpus is null)
-                {
-                    continue;
-                }
-                var hierarchy = topology.For(controller);
-                if (hierarchy is null)
-                {
-                    if (controller == "memory" && limits.MemoryBytes is null || controller == "pids" && limits.Pids is null)
-                    {
-                        continue; // accounting only: a host without the controller just has none
-                    }
-                    throw new VirtToolsException("CgroupControllerMissing", VirtErrorKind.NotSupported,
-                        $"The {controller} cgroup controller is not mounted on this host, so the {controller} limit cannot be applied", controller);
-                }
-                var directory = MakeGroup(hierarchy, name, created);
-                switch (controller)
-                {
-                    case "memory":
-                        WriteIfSet(directory, "memory.limit_in_bytes", limits.MemoryBytes);
-                        // With no swap accounting (memory.memsw absent) the plain limit is all there is.
-                        if (limits.MemoryBytes is { } memory && File.Exists(Path.Combine(directory, "memory.memsw.limit_in_bytes")))
-                        {
-                            Write(directory, "memory.memsw.limit_in_bytes", memory.ToString(CultureInfo.InvariantCulture));
-                        }
-                        break;
-                    case "pids":
-                        WriteIfSet(directory, "pids.max", limits.Pids);
-                        break;
-                    case "cpu":
-                        Write(directory, "cpu.cfs_period_us", "100000");
-                        Write(directory, "cpu.cfs_quota_us", ((long)(limits.Cpus!.Value * 100_000)).ToString(CultureInfo.InvariantCulture));
-                        break;
-                }
-            }
-            return created;
+            // Left by a container whose cleanup never ran (its pwsh and monitor were killed).
+            log.Warning("Reusing the leftover cgroup {Group}: its processes are killed first", group.Name);
+            group.Remove(force: true);
         }
-        catch
+        var created = manager.Create(GroupName(name), new CgroupLimits
         {
-            Remove(created);
-            throw;
-        }
+            MemoryMax = limits.MemoryBytes,
+            PidsMax = limits.Pids,
+            Cpus = limits.Cpus,
+        });
+        return created.Directories;
     }
 
     /// <summary>Removes the groups, killing what is left in them; absent groups are fine.</summary>
@@ -133,24 +91,6 @@ public static class ContainerCgroups
         return null;
     }
 
-    private static string MakeGroup(CgroupHierarchy hierarchy, string name, List<string> created)
-    {
-        var parent = Path.Combine(hierarchy.Directory, "virttools");
-        Directory.CreateDirectory(parent);
-        var directory = Path.Combine(parent, name);
-        if (Directory.Exists(directory))
-        {
-            // A group of this name outlived its container (a crash before cleanup): reuse it empty.
-            KillMembers(directory);
-        }
-        else
-        {
-            Directory.CreateDirectory(directory);
-        }
-        created.Add(directory);
-        return directory;
-    }
-
     private static void KillMembers(string directory)
     {
         try
@@ -185,24 +125,4 @@ public static class ContainerCgroups
         return 0;
     }
 
-    private static void WriteIfSet(string directory, string file, long? value)
-    {
-        if (value is { } v)
-        {
-            Write(directory, file, v.ToString(CultureInfo.InvariantCulture));
-        }
-    }
-
-    private static void Write(string directory, string file, string value)
-    {
-        var path = Path.Combine(directory, file);
-        try
-        {
-            File.WriteAllText(path, value);
-        }
-        catch (IOException e)
-        {
-            throw new VirtToolsException("CgroupWriteFailed", VirtErrorKind.DeviceError, $"write '{path}' = {value}: {e.Message}", path, e);
-        }
-    }
 }

@@ -129,7 +129,7 @@ public sealed class ContainerRuntime(ContainerStore store)
         }
         finally
         {
-            ReleaseCgroups(state);
+            ContainerCgroups.Remove(state.CgroupDirectories);
             store.Delete(spec.Name);
         }
     }
@@ -332,7 +332,7 @@ public sealed class ContainerRuntime(ContainerStore store)
     {
         var spec = state.Spec;
         IReadOnlyList<string> groups = spec.Isolation == IsolationLevel.Container || !spec.Limits.IsEmpty
-            ? ContainerCgroups.Create(spec.Name, spec.Limits, CgroupTopology.Read())
+            ? ContainerCgroups.Create(spec.Name, spec.Limits, CgroupManager.ForCurrentProcess())
             : [];
         state = state with { CgroupDirectories = groups };
         try

@@ -37,7 +37,8 @@ public sealed class ContainerStore(string root = ContainerStore.DefaultRoot)
             if (LibC.mkdir(p, 0b111_000_000) != 0)
             {
                 var errno = Errno.Last;
-                throw errno == Errno.EEXIST
+                // errno can be clobbered by the runtime between the call and the read: existence decides.
+                throw errno == Errno.EEXIST || Directory.Exists(directory)
                     ? new VirtToolsException("ContainerExists", VirtErrorKind.AlreadyExists, $"A container named '{name}' already exists", name)
                     : Errno.Failure($"mkdir '{directory}'", errno, "StateDirectoryFailed", directory);
             }

@@ -205,7 +205,15 @@ public sealed class RootFsBuilder(IProgressSink progress)
             {
                 throw new VirtToolsException("UnsafeTarball", VirtErrorKind.InvalidArgument, $"Tarball entry '{entry.Name}' points outside the root filesystem", tarball);
             }
-            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(destination.TrimEnd('/'))!);
+            // Earlier entries may have made symlinks (bin -> /usr/bin, or a hostile link -> /etc):
+            // the parent is resolved as the container will see it, never through a link to the host.
+            var relative = destination[fullRoot.Length..].TrimEnd('/');
+            var parent = SafeDirectory(root, System.IO.Path.GetDirectoryName(relative) ?? "", tarball);
+            destination = System.IO.Path.Combine(parent, System.IO.Path.GetFileName(relative));
+            if (entry.EntryType != TarEntryType.Directory && new FileInfo(destination).LinkTarget is not null)
+            {
+                File.Delete(destination); // replace the link itself, never write through it
+            }
             switch (entry.EntryType)
             {
                 case TarEntryType.Directory:
@@ -240,6 +248,38 @@ public sealed class RootFsBuilder(IProgressSink progress)
                 progress.Report(activity, $"Unpacking {System.IO.Path.GetFileName(tarball)}: {entry.Name}", percent);
             }
         }
+    }
+
+    /// <summary>
+    /// The host directory for <paramref name="relative"/> under <paramref name="root"/>, created level by
+    /// level; symlinks on the way are followed inside the root only (absolute targets mean the root).
+    /// </summary>
+    private static string SafeDirectory(string root, string relative, string tarball)
+    {
+        var current = root;
+        foreach (var part in relative.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var next = System.IO.Path.Combine(current, part);
+            var info = new FileInfo(next);
+            if (info.LinkTarget is { } target)
+            {
+                var inRoot = target.StartsWith('/') ? target : System.IO.Path.Combine(current[root.Length..], target);
+                var resolved = Isolation.RootFsPath.Resolve(root, inRoot);
+                if (resolved is null || !Directory.Exists(resolved) || new FileInfo(resolved).LinkTarget is not null)
+                {
+                    throw new VirtToolsException("UnsafeTarball", VirtErrorKind.InvalidArgument,
+                        $"Tarball path '{relative}' goes through the link '{part}' -> '{target}', which leads nowhere inside the root filesystem", tarball);
+                }
+                current = resolved;
+                continue;
+            }
+            if (!Directory.Exists(next))
+            {
+                Directory.CreateDirectory(next);
+            }
+            current = next;
+        }
+        return current;
     }
 
     private static void WriteBasics(string root)
