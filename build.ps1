@@ -40,6 +40,8 @@ function Exec([scriptblock] $block, [string] $what) {
 
 # Runs a script in a fresh pwsh, so the module is never loaded into the build's own process
 # (a loaded assembly cannot be rebuilt) and each run starts clean.
+# Its output goes to the host, so the return value is the exit code alone. An argument that may hold a
+# wildcard is passed as -Name:value: pwsh expands wildcards in native-command arguments on Unix.
 function Invoke-FreshPwsh([string[]] $arguments) {
     # Out-Host: the child's output is shown, not returned, so the caller gets the exit code alone.
     & $pwsh @pwshArgs -NoProfile -NonInteractive @arguments | Out-Host
@@ -126,7 +128,8 @@ function Invoke-Test {
     # The filter travels in the environment: pwsh on Unix would expand a '*' argument as a file glob.
     $env:VIRTTOOLS_PESTER_FILTER = $PesterFilter
     $code = Invoke-FreshPwsh @('-File', (Join-Path $root 'tests/Pester/Invoke-PesterSuite.ps1'),
-        '-PesterManifest', (Get-PesterManifest), '-Path', (Join-Path $root 'tests/Pester'), '-ResultPath', $pesterJson)
+        '-PesterManifest', (Get-PesterManifest), '-Path', (Join-Path $root 'tests/Pester'),
+        "-Filter:$PesterFilter", '-ResultPath', $pesterJson)
     $pester = if (Test-Path $pesterJson) { Get-Content -Raw $pesterJson | ConvertFrom-Json }
               else { [pscustomobject] @{ Passed = 0; Failed = 1; Skipped = 0 } }
     if ($code -ne 0 -and $pester.Failed -eq 0) { $pester.Failed = 1 }

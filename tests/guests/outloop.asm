@@ -1,15 +1,17 @@
-; Benchmark guest: RCX (set by the bench, default 100000) OUTs to port 0x80, then exits with 0.
+; Benchmark guest: COUNT (nasm -DCOUNT=n, default 100000) OUTs to port 0x80, then exits with 0. Its
+; first instruction is the first OUT, so the first exit marks "first guest instruction executed".
 ; Each OUT is one port-I/O exit; the bench divides the count by the time.
 bits 64
 org 0x100000
 %include "common.inc"
+%ifndef COUNT
+%define COUNT 100000
+%endif
 start:
-    mov ecx, [rel count]
-    mov dx, 0x80
+    out 0x80, al
+    mov ecx, COUNT - 1
 .loop:
-    out dx, al
+    out 0x80, al
     dec ecx
     jnz .loop
     EXIT 0
-align 8
-count: dd 100000

@@ -11,6 +11,7 @@ public sealed record MachineRunResult(
     string? Reason,
     bool TimedOut,
     TimeSpan Duration,
+    TimeSpan? TimeToFirstExit,
     IReadOnlyDictionary<string, long> Exits,
     long TotalExits,
     long UnhandledPortAccesses,

@@ -25,6 +25,8 @@ public sealed class VirtMachine : IVcpuExitHandler, IDisposable
     private readonly object sync = new();
     private readonly List<IDisposable> owned = [];
     private readonly Stopwatch clock = new();
+    /// <summary>Runs from the start of <see cref="Create"/> to the first exit.</summary>
+    private readonly Stopwatch sinceCreate = Stopwatch.StartNew();
     private IAccelerator accelerator = null!;
     private IVirtualMachine vm = null!;
     private IVirtualCpu vcpu = null!;
@@ -93,6 +95,12 @@ public sealed class VirtMachine : IVcpuExitHandler, IDisposable
     public TimeSpan Uptime => clock.Elapsed;
 
     public DateTime? StartTime { get; private set; }
+
+    /// <summary>
+    /// From the start of <see cref="Create"/> to the vCPU's first exit: with a guest whose first
+    /// instruction exits (an OUT), the cost of building a machine up to its first guest instruction.
+    /// </summary>
+    public TimeSpan? TimeToFirstExit { get; private set; }
 
     /// <summary>Port accesses no device claimed (ignored: reads return 0xff).</summary>
     public long UnhandledPortAccesses => PortBus.UnhandledReads + PortBus.UnhandledWrites;
@@ -204,6 +212,29 @@ public sealed class VirtMachine : IVcpuExitHandler, IDisposable
             thread = new Thread(RunLoop) { IsBackground = true, Name = $"vcpu0:{Name}" };
             thread.Start();
         }
+    }
+
+    /// <summary>
+    /// Runs the vCPU loop on the calling thread until the machine ends (one-shot runs: the caller would
+    /// only wait anyway, and the guest's first instruction does not wait for a new thread to be
+    /// scheduled). Pause, resume and stop work from other threads as with <see cref="Start"/>.
+    /// </summary>
+    public void RunOnCurrentThread()
+    {
+        lock (sync)
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            if (state != MachineState.Created)
+            {
+                throw new VirtToolsException("MachineNotStartable", VirtErrorKind.InvalidOperation,
+                    $"machine '{Name}' is {state}; only a Created machine can start", Name);
+            }
+            state = MachineState.Running;
+            StartTime = DateTime.UtcNow;
+            clock.Start();
+            thread = Thread.CurrentThread;
+        }
+        RunLoop();
     }
 
     /// <summary>Stops the guest at its next exit (kicking it out of the guest at once) and waits until it is Paused.</summary>
@@ -342,6 +373,11 @@ public sealed class VirtMachine : IVcpuExitHandler, IDisposable
                     return;
                 }
                 var exit = vcpu.Run(this);
+                if (TimeToFirstExit is null)
+                {
+                    sinceCreate.Stop();
+                    TimeToFirstExit = sinceCreate.Elapsed;
+                }
                 Exits.Count(exit.Reason);
                 if (HandleExit(exit) == Outcome.Stopped)
                 {
@@ -481,9 +517,10 @@ public sealed class VirtMachine : IVcpuExitHandler, IDisposable
         clock.Stop();
         Reason = reason;
         SetState(final);
+        // Halt, not Dispose: joining the PIT thread here, under sync, could deadlock with a tick that wants sync.
         foreach (var timer in owned.OfType<Pit8254>())
         {
-            timer.Dispose();
+            timer.Halt();
         }
         log.Information("Machine {Name} {State}: {Reason}", Name, final, reason);
         Ended?.Invoke(this);
@@ -524,7 +561,7 @@ public sealed class VirtMachine : IVcpuExitHandler, IDisposable
             disposed = true;
             running = thread;
         }
-        if (running is not null)
+        if (running is not null && running != Thread.CurrentThread)
         {
             try
             {

@@ -29,11 +29,8 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssem
 
     public void OnRemove(PSModuleInfo psModuleInfo)
     {
-        // Flush only a log that exists: loading the core just to flush nothing would be waste.
-        if (context.Assemblies.Any(a => a.GetName().Name == "VirtTools.Core"))
-        {
-            Core.Flush();
-        }
+        // Core first: releasing machines and flushing the log may load VirtTools.Core, which needs the handler.
+        Core.Flush();
         AssemblyLoadContext.Default.Resolving -= ResolveIntoModuleContext;
     }
 

@@ -102,6 +102,30 @@ public sealed class KvmGuestTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal(1, machine.Exits[VirtTools.Accelerators.VcpuExitReason.Shutdown]);
     }
 
+    /// <summary>
+    /// An instruction kvm_pvm's emulator lacks (POPCNT) ends the run as Crashed with the emulation
+    /// failure spelled out, instruction bytes included; on VT-x/AMD-V the guest simply finishes.
+    /// </summary>
+    [SkippableFact]
+    public void UnemulatedInstructionEndsCrashedWithTheExitDataOnPvm()
+    {
+        Requires.Kvm();
+        var kind = KvmInfo.Probe().Kind;
+        output.WriteLine($"KVM kind on this host: {kind}");
+        using var machine = RunToEnd("unemulated", CpuMode.Long, 0x100000);
+        output.WriteLine($"{machine.State}: {machine.Reason}");
+        if (kind != KvmKind.Pvm)
+        {
+            Assert.Equal(0x50u, machine.ExitCode);
+            return;
+        }
+        Assert.Equal(MachineState.Crashed, machine.State);
+        Assert.Contains("KVM_EXIT_INTERNAL_ERROR: emulation failure", machine.Reason);
+        Assert.Contains("instruction bytes f3480fb8c3", machine.Reason);
+        Assert.Contains("RIP 0x100005", machine.Reason);     // popcnt, after the 5-byte mov
+        Assert.Equal(VirtTools.Accelerators.VcpuExitReason.InternalError, machine.FatalExit?.Reason);
+    }
+
     [SkippableFact]
     public void GarbagePortIoIsIgnoredAndCounted()
     {

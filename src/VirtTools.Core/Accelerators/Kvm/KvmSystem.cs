@@ -66,7 +66,7 @@ public sealed class KvmSystem : IDisposable
     public unsafe byte[] GetSupportedCpuid()
     {
         const int E2BIG = 7;
-        for (var entries = 64; ; entries *= 2)
+        for (var entries = 256; ; entries *= 2)
         {
             var buffer = new byte[8 + entries * 40];
             fixed (byte* p = buffer)

@@ -5,8 +5,9 @@ namespace VirtTools.Machine.Devices;
 /// <summary>
 /// The 8254 programmable interval timer (Intel 8254 data sheet), user-space model: three counters at
 /// 1.193182 MHz, the mode/command register, counter latch, LSB/MSB access. Channel 0 drives IRQ 0 in
-/// modes 0 (one shot), 2 (rate generator) and 3 (square wave) from a host timer; counts read back are
-/// computed from the host's monotonic clock. Used when the accelerator has no PIT of its own (the
+/// modes 0 (one shot), 2 (rate generator) and 3 (square wave) from its own timer thread (not the
+/// thread pool, which a busy pwsh can starve); counts read back are computed from the host's
+/// monotonic clock. Used when the accelerator has no PIT of its own (the
 /// emulator) or the machine asks for user-space devices under KVM. Channel 0's rate is capped at
 /// <see cref="MaxInterruptHz"/>: host timers cannot go faster and a guest gains nothing from it.
 /// </summary>
@@ -26,8 +27,14 @@ public sealed class Pit8254 : IBusDevice, IDisposable
     private readonly object gate = new();
     private readonly IInterruptLine irq;
     private readonly Channel[] channels = [new(), new(), new()];
-    /// <summary>Fires channel 0's IRQ 0 edges; null while channel 0 is not counting.</summary>
-    private Timer? timer;
+    /// <summary>Raises channel 0's IRQ 0 edges; started on the first count, ended by <see cref="Dispose"/>.</summary>
+    private Thread? timerThread;
+    /// <summary>Channel 0 is counting and will fire at <see cref="deadline"/>.</summary>
+    private bool armed;
+    /// <summary>Next IRQ 0 edge, in Stopwatch ticks.</summary>
+    private long deadline;
+    /// <summary>Period of channel 0 in Stopwatch ticks; 0 for a one-shot count.</summary>
+    private long period;
     private bool disposed;
     private long unhandled;
     private long interrupts;
@@ -102,23 +109,52 @@ public sealed class Pit8254 : IBusDevice, IDisposable
         channel.Program(access, (byte)((value >> 1) & 7));
         if (select == 0)
         {
-            timer?.Dispose();
-            timer = null;      // counting stops until the new count is written
+            armed = false;     // counting stops until the new count is written
         }
     }
 
+    /// <summary>Starts channel 0 on its new count (caller holds <c>gate</c>).</summary>
     private void Arm(Channel channel)
     {
-        timer?.Dispose();
-        timer = null;
         if (disposed)
         {
             return;
         }
-        var periodic = channel.Mode is 2 or 3;
         var ticks = Math.Max(channel.Reload, InputHz / MaxInterruptHz);
-        var period = TimeSpan.FromTicks(ticks * TimeSpan.TicksPerSecond / InputHz);
-        timer = new Timer(_ => Fire(), null, period, periodic ? period : Timeout.InfiniteTimeSpan);
+        var interval = (long)(ticks * (double)Stopwatch.Frequency / InputHz);
+        period = channel.Mode is 2 or 3 ? interval : 0;
+        deadline = Stopwatch.GetTimestamp() + interval;
+        armed = true;
+        if (timerThread is null)
+        {
+            timerThread = new Thread(TimerLoop) { IsBackground = true, Name = "pit" };
+            timerThread.Start();
+        }
+        Monitor.PulseAll(gate);
+    }
+
+    private void TimerLoop()
+    {
+        while (true)
+        {
+            lock (gate)
+            {
+                while (!disposed && (!armed || Stopwatch.GetTimestamp() < deadline))
+                {
+                    var wait = armed ? Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline) : Timeout.InfiniteTimeSpan;
+                    Monitor.Wait(gate, wait < TimeSpan.Zero ? TimeSpan.Zero : wait);
+                }
+                if (disposed)
+                {
+                    return;
+                }
+                // A late timer fires once and starts over: a guest gains nothing from a burst of stale ticks.
+                var now = Stopwatch.GetTimestamp();
+                armed = period > 0;
+                deadline = now - deadline > period ? now + period : deadline + period;
+            }
+            Fire();
+        }
     }
 
     private void Fire()
@@ -128,13 +164,27 @@ public sealed class Pit8254 : IBusDevice, IDisposable
         irq.Set(false);
     }
 
-    public void Dispose()
+    /// <summary>Stops raising interrupts without waiting for the timer thread (safe under other locks).</summary>
+    public void Halt()
     {
         lock (gate)
         {
             disposed = true;
-            timer?.Dispose();
-            timer = null;
+            Monitor.PulseAll(gate);
+        }
+    }
+
+    public void Dispose()
+    {
+        Halt();
+        Thread? thread;
+        lock (gate)
+        {
+            thread = timerThread;
+        }
+        if (thread is not null && thread != Thread.CurrentThread)
+        {
+            thread.Join();
         }
     }
 

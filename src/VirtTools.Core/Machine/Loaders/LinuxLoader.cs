@@ -9,14 +9,17 @@ namespace VirtTools.Machine.Loaders;
 /// Boots a Linux bzImage by the 64-bit boot protocol (Documentation/arch/x86/boot.rst): the protected-mode
 /// kernel at 1 MiB, the zero page (boot_params) at <see cref="MachineLayout.ZeroPage"/> with the image's
 /// setup header, an e820 map, the command line and the initrd; entry at load address + 0x200 in long
-/// mode with RSI pointing at the zero page.
+/// mode with RSI pointing at the zero page. An uncompressed vmlinux (ELF64) boots the same way, as
+/// Firecracker boots it: its segments at their physical addresses, entry at e_entry, and a zero page
+/// whose setup header the loader writes itself (there is none in the file). It skips the decompressor,
+/// which matters where guest kernel code is emulated (PVM hosts, the software CPU).
 /// </summary>
 public static class LinuxLoader
 {
     // Offsets into boot_params / the setup header (boot.rst, "The Real-Mode Kernel Header").
     private const int SetupSects = 0x1f1, BootFlag = 0x1fe, JumpEnd = 0x201, HeaderMagic = 0x202, Version = 0x206,
         TypeOfLoader = 0x210, LoadFlags = 0x211, RamdiskImage = 0x218, RamdiskSize = 0x21c, CmdLinePtr = 0x228,
-        InitrdAddrMax = 0x22c, XLoadFlags = 0x236, CmdlineSize = 0x238, E820Entries = 0x1e8, E820Table = 0x2d0;
+        InitrdAddrMax = 0x22c, KernelAlignment = 0x230, XLoadFlags = 0x236, CmdlineSize = 0x238, E820Entries = 0x1e8, E820Table = 0x2d0;
     private const uint HdrS = 0x53726448;           // "HdrS"
     private const ushort MinimumVersion = 0x020c;   // 2.12: xloadflags, the 64-bit entry point
     private const ushort XlfKernel64 = 1;
@@ -31,6 +34,10 @@ public static class LinuxLoader
     public static BootState Load(GuestMemory memory, SpecialRegisters reset, LoadRequest request)
     {
         var image = request.Image;
+        if (ElfLoader.IsElf(image))
+        {
+            return LoadVmlinux(memory, reset, request);
+        }
         if (!IsBzImage(image))
         {
             throw Invalid("no \"HdrS\" setup header at 0x202: not a bzImage");
@@ -53,6 +60,31 @@ public static class LinuxLoader
         zero.Clear();
         var headerEnd = HeaderMagic + image[JumpEnd];
         image.AsSpan(SetupSects, headerEnd - SetupSects).CopyTo(zero[SetupSects..]);
+        return Enter(memory, reset, request, MachineLayout.HighMemory + (ulong)kernel.Length, MachineLayout.HighMemory + 0x200);
+    }
+
+    private static BootState LoadVmlinux(GuestMemory memory, SpecialRegisters reset, LoadRequest request)
+    {
+        var (entry, is64) = ElfLoader.LoadSegments(memory, request.Image);
+        if (!is64)
+        {
+            throw Invalid("a vmlinux must be ELF64 for the 64-bit boot protocol");
+        }
+        var zero = memory.Span(MachineLayout.ZeroPage, (int)MachineLayout.PageSize);
+        zero.Clear();
+        // The setup header a bzImage would carry: what the kernel reads back from boot_params.hdr.
+        BinaryPrimitives.WriteUInt32LittleEndian(zero[HeaderMagic..], HdrS);
+        BinaryPrimitives.WriteUInt16LittleEndian(zero[Version..], MinimumVersion);
+        BinaryPrimitives.WriteUInt32LittleEndian(zero[KernelAlignment..], 0x0100_0000);
+        BinaryPrimitives.WriteUInt32LittleEndian(zero[InitrdAddrMax..], 0x7fff_ffff);
+        BinaryPrimitives.WriteUInt32LittleEndian(zero[CmdlineSize..], (uint)MachineLayout.CommandLineMax - 1);
+        return Enter(memory, reset, request, HighestLoaded(request.Image), entry);
+    }
+
+    /// <summary>Fills the loader-owned fields of the zero page (already holding the setup header) and enters the kernel.</summary>
+    private static BootState Enter(GuestMemory memory, SpecialRegisters reset, LoadRequest request, ulong kernelEnd, ulong entry)
+    {
+        var zero = memory.Span(MachineLayout.ZeroPage, (int)MachineLayout.PageSize);
         BinaryPrimitives.WriteUInt16LittleEndian(zero[BootFlag..], 0xaa55);
         zero[TypeOfLoader] = UndefinedLoader;
         zero[LoadFlags] |= LoadedHigh;
@@ -72,7 +104,6 @@ public static class LinuxLoader
         {
             var limit = Math.Min(lowRamTop, (ulong)BinaryPrimitives.ReadUInt32LittleEndian(zero[InitrdAddrMax..]) + 1);
             var address = (limit - (ulong)initrd.Length) & ~(MachineLayout.PageSize - 1);
-            var kernelEnd = MachineLayout.HighMemory + (ulong)kernel.Length;
             if ((ulong)initrd.Length > limit || address < kernelEnd)
             {
                 throw new VirtToolsException("InitrdTooLarge", VirtErrorKind.InvalidArgument,
@@ -87,16 +118,35 @@ public static class LinuxLoader
         zero[E820Entries] = (byte)e820.Count;
         for (var i = 0; i < e820.Count && i < MaxE820; i++)
         {
-            var entry = zero[(E820Table + i * 20)..];
-            BinaryPrimitives.WriteUInt64LittleEndian(entry, e820[i].Start);
-            BinaryPrimitives.WriteUInt64LittleEndian(entry[8..], e820[i].Size);
-            BinaryPrimitives.WriteUInt32LittleEndian(entry[16..], e820[i].Type);
+            var entryBytes = zero[(E820Table + i * 20)..];
+            BinaryPrimitives.WriteUInt64LittleEndian(entryBytes, e820[i].Start);
+            BinaryPrimitives.WriteUInt64LittleEndian(entryBytes[8..], e820[i].Size);
+            BinaryPrimitives.WriteUInt32LittleEndian(entryBytes[16..], e820[i].Type);
         }
 
-        var state = CpuSetup.Enter(memory, reset, CpuMode.Long, MachineLayout.HighMemory + 0x200);
+        var state = CpuSetup.Enter(memory, reset, CpuMode.Long, entry);
         var regs = state.Registers;
         regs.Rsi = MachineLayout.ZeroPage;
         return state with { Registers = regs };
+    }
+
+    /// <summary>The end of the highest PT_LOAD segment (physical), where an initrd must not reach.</summary>
+    private static ulong HighestLoaded(byte[] elf)
+    {
+        var span = elf.AsSpan();
+        var phoff = BinaryPrimitives.ReadUInt64LittleEndian(span[32..]);
+        var phentsize = BinaryPrimitives.ReadUInt16LittleEndian(span[54..]);
+        var phnum = BinaryPrimitives.ReadUInt16LittleEndian(span[56..]);
+        ulong end = 0;
+        for (var i = 0; i < phnum; i++)
+        {
+            var ph = span[(int)(phoff + (ulong)(i * phentsize))..];
+            if (BinaryPrimitives.ReadUInt32LittleEndian(ph) == 1)
+            {
+                end = Math.Max(end, BinaryPrimitives.ReadUInt64LittleEndian(ph[24..]) + BinaryPrimitives.ReadUInt64LittleEndian(ph[40..]));
+            }
+        }
+        return end;
     }
 
     /// <summary>RAM below the EBDA, the reserved BIOS area, then every RAM region from 1 MiB.</summary>

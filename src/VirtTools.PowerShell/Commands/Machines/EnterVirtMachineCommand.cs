@@ -21,7 +21,7 @@ namespace VirtTools.PowerShell.Commands.Machines;
 /// <code>Enter-VirtMachine -Name demo -PassThru</code>
 /// <para>Attaches to a running machine; after detaching returns its state.</para>
 /// </example>
-[Cmdlet(VerbsCommon.Enter, "VirtMachine", DefaultParameterSetName = "Name")]
+[Cmdlet(VerbsCommon.Enter, "VirtMachine")]
 [OutputType(typeof(VirtMachineInfo))]
 public sealed class EnterVirtMachineCommand : MachineCmdlet
 {

@@ -17,7 +17,7 @@ namespace VirtTools.PowerShell.Commands.Machines;
 /// <code>'0x{0:x}' -f (Get-VirtMachineRegister -Name demo).Rip</code>
 /// <para>Shows the instruction pointer in hex.</para>
 /// </example>
-[Cmdlet(VerbsCommon.Get, "VirtMachineRegister", DefaultParameterSetName = "Name")]
+[Cmdlet(VerbsCommon.Get, "VirtMachineRegister")]
 [OutputType(typeof(MachineRegisters))]
 public sealed class GetVirtMachineRegisterCommand : MachineCmdlet
 {

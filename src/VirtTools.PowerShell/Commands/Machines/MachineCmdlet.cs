@@ -5,49 +5,26 @@ using VirtTools.PowerShell.Infrastructure;
 namespace VirtTools.PowerShell.Commands.Machines;
 
 /// <summary>
-/// Shared -Name / -InputObject selection for the cmdlets that act on existing machines. -Name takes
-/// wildcards; a plain name that matches nothing is a MachineNotFound error.
+/// Shared -Name selection for the cmdlets that act on existing machines. -Name takes wildcards and
+/// binds from the pipeline by property name, so objects from Get-VirtMachine and New-VirtMachine pipe
+/// straight in. A plain name that matches nothing is a MachineNotFound error. (There is no
+/// -InputObject typed as a Core class: parameter types are loaded while PowerShell scans the cmdlets,
+/// before the module's AssemblyLoadContext can resolve VirtTools.Core on a re-import.)
 /// </summary>
 public abstract class MachineCmdlet : VirtCmdlet
 {
     /// <summary>
-    /// <para>Names of the machines (wildcards allowed).</para>
+    /// <para>Names of the machines (wildcards allowed); objects from Get-VirtMachine bind by their Name.</para>
     /// </summary>
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Name", ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[] Name { get; set; } = [];
 
-    /// <summary>
-    /// <para>Machine objects from Get-VirtMachine or New-VirtMachine.</para>
-    /// </summary>
-    [Parameter(Mandatory = true, ParameterSetName = "InputObject", ValueFromPipeline = true)]
-    public VirtMachineInfo[] InputObject { get; set; } = [];
-
-    /// <summary>The machines selected by -Name or -InputObject; unknown names are reported per item.</summary>
+    /// <summary>The machines selected by -Name; unknown names are reported per item.</summary>
     protected IEnumerable<VirtMachine> SelectMachines()
     {
         var registry = MachineSession.Registry;
-        if (ParameterSetName == "InputObject")
-        {
-            foreach (var info in InputObject)
-            {
-                VirtMachine? machine = null;
-                try
-                {
-                    machine = registry.Get(info.Name);
-                }
-                catch (Diagnostics.VirtToolsException e)
-                {
-                    WriteFailure(e, info.Name);
-                }
-                if (machine is not null)
-                {
-                    yield return machine;
-                }
-            }
-            yield break;
-        }
         foreach (var name in Name)
         {
             var pattern = new WildcardPattern(name, WildcardOptions.IgnoreCase);

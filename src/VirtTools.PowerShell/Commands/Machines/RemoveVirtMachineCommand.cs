@@ -17,7 +17,7 @@ namespace VirtTools.PowerShell.Commands.Machines;
 /// <code>Get-VirtMachine | Remove-VirtMachine -Force</code>
 /// <para>Stops and removes every machine in the session.</para>
 /// </example>
-[Cmdlet(VerbsCommon.Remove, "VirtMachine", SupportsShouldProcess = true, DefaultParameterSetName = "Name", ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsCommon.Remove, "VirtMachine", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(void))]
 public sealed class RemoveVirtMachineCommand : MachineCmdlet
 {

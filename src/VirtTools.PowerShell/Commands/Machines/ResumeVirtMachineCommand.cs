@@ -13,7 +13,7 @@ namespace VirtTools.PowerShell.Commands.Machines;
 /// <code>Resume-VirtMachine -Name demo -PassThru</code>
 /// <para>Resumes the machine and returns its state.</para>
 /// </example>
-[Cmdlet(VerbsLifecycle.Resume, "VirtMachine", SupportsShouldProcess = true, DefaultParameterSetName = "Name")]
+[Cmdlet(VerbsLifecycle.Resume, "VirtMachine", SupportsShouldProcess = true)]
 [OutputType(typeof(VirtMachineInfo))]
 public sealed class ResumeVirtMachineCommand : MachineCmdlet
 {

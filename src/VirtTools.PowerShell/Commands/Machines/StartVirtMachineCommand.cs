@@ -13,7 +13,7 @@ namespace VirtTools.PowerShell.Commands.Machines;
 /// <code>Start-VirtMachine -Name demo -PassThru</code>
 /// <para>Starts the machine and returns its state.</para>
 /// </example>
-[Cmdlet(VerbsLifecycle.Start, "VirtMachine", SupportsShouldProcess = true, DefaultParameterSetName = "Name")]
+[Cmdlet(VerbsLifecycle.Start, "VirtMachine", SupportsShouldProcess = true)]
 [OutputType(typeof(VirtMachineInfo))]
 public sealed class StartVirtMachineCommand : MachineCmdlet
 {

@@ -19,7 +19,7 @@ namespace VirtTools.PowerShell.Commands.Machines;
 /// <code>Get-VirtMachine | Stop-VirtMachine -Force</code>
 /// <para>Stops every machine in the session immediately.</para>
 /// </example>
-[Cmdlet(VerbsLifecycle.Stop, "VirtMachine", SupportsShouldProcess = true, DefaultParameterSetName = "Name")]
+[Cmdlet(VerbsLifecycle.Stop, "VirtMachine", SupportsShouldProcess = true)]
 [OutputType(typeof(VirtMachineInfo))]
 public sealed class StopVirtMachineCommand : MachineCmdlet
 {

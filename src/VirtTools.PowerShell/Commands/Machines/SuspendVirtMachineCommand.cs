@@ -13,7 +13,7 @@ namespace VirtTools.PowerShell.Commands.Machines;
 /// <code>Suspend-VirtMachine -Name demo; Get-VirtMachineRegister -Name demo</code>
 /// <para>Pauses the machine and reads its registers.</para>
 /// </example>
-[Cmdlet(VerbsLifecycle.Suspend, "VirtMachine", SupportsShouldProcess = true, DefaultParameterSetName = "Name")]
+[Cmdlet(VerbsLifecycle.Suspend, "VirtMachine", SupportsShouldProcess = true)]
 [OutputType(typeof(VirtMachineInfo))]
 public sealed class SuspendVirtMachineCommand : MachineCmdlet
 {

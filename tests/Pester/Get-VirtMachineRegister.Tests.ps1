@@ -1,0 +1,31 @@
+BeforeDiscovery {
+    Import-Module "$PSScriptRoot/TestHelpers.psm1" -Force
+}
+
+BeforeAll {
+    Import-Module "$PSScriptRoot/TestHelpers.psm1" -Force
+    Import-Module "$PSScriptRoot/MachineHelpers.psm1" -Force
+    Import-VirtTools
+}
+
+Describe 'Get-VirtMachineRegister' {
+    AfterEach { Remove-AllTestMachines }
+
+    It 'reads the registers the loader set for long mode' -Skip:(Test-VirtCapabilityMissing kvm) {
+        New-VirtMachine -Name pester-regs -Accelerator Kvm -MemoryMB 16 -Image (Get-TestGuest -Name spin -Destination $TestDrive) | Out-Null
+        $r = Get-VirtMachineRegister -Name pester-regs
+        $r.Mode | Should -Be 'Long'
+        $r.Rip | Should -Be 0x100000
+        $r.Cr3 | Should -Be 0x9000
+        $r.Cs | Should -Be 0x08
+    }
+
+    It 'reads a running guest by pausing it briefly' -Skip:(Test-VirtCapabilityMissing kvm) {
+        New-VirtMachine -Name pester-regs2 -Accelerator Kvm -MemoryMB 16 -Image (Get-TestGuest -Name spin -Destination $TestDrive) | Start-VirtMachine
+        Start-Sleep -Milliseconds 100
+        $r = Get-VirtMachineRegister -Name pester-regs2
+        $r.Rip | Should -BeGreaterThan 0x100000
+        $r.Rip | Should -BeLessThan 0x100100
+        (Get-VirtMachine pester-regs2).State | Should -Be 'Running'
+    }
+}
