@@ -57,6 +57,30 @@ Describe 'Show-VirtDashboard -Once' -Skip:(Test-VirtCapabilityMissing root) {
         $text | Should -Match 'Quit.*Details.*Filter'
     }
 
+    It 'shows a running container with its limits and the usage of its cgroup' {
+        Import-Module "$PSScriptRoot/ContainerTestHelpers.psm1" -Force
+        $rootfs = New-TestRootFs -Path (Join-Path ([IO.Path]::GetTempPath()) "pester-dash-$PID")
+        $container = "pester-dash-$([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        try {
+            New-VirtContainer -Name $container -RootFs $rootfs -Command sleep, 600 -Memory 48MB -PidsLimit 24 | Start-VirtContainer
+            $row = Show-VirtDashboard -Once -Interval 0.3 | Where-Object Name -eq $container
+            "$($row.Kind)" | Should -Be 'Container'
+            $row.State | Should -Be 'Running'
+            $row.IsRunning | Should -BeTrue
+            $row.MemoryLimit | Should -Be 48MB
+            $row.PidsLimit | Should -Be 24
+            $row.Pids | Should -BeGreaterOrEqual 1
+            $row.Uptime | Should -BeGreaterThan ([TimeSpan]::Zero)
+            ($row.Actions -split ', ') | Should -Contain 'Stop'
+            # Its cgroup is the container's row, not a second cgroup row.
+            Show-VirtDashboard -Once -Interval 0.1 | Where-Object { "$($_.Kind)" -eq 'Cgroup' -and $_.Name -like "*$container" } | Should -BeNullOrEmpty
+        }
+        finally {
+            Remove-TestContainer -Prefix $container
+            Remove-Item -Recurse -Force $rootfs -ErrorAction Ignore
+        }
+    }
+
     It 'shows a machine this session runs' -Skip:(Test-VirtCapabilityMissing kvm) {
         $machine = "dash-$([guid]::NewGuid().ToString('N').Substring(0, 6))"
         try {
@@ -87,7 +111,7 @@ Describe 'Show-VirtDashboard without a terminal' {
     }
 }
 
-# The real thing: pwsh in a tmux pane runs the dashboard while a cgroup and a machine exist; what
+# The real thing: pwsh in a tmux pane runs the dashboard while a container, a cgroup and a machine exist; what
 # the pane shows is read back with capture-pane.
 Describe 'Show-VirtDashboard in a real terminal' -Skip:(Test-VirtCapabilityMissing root) {
     BeforeAll {
@@ -97,6 +121,10 @@ Describe 'Show-VirtDashboard in a real terminal' -Skip:(Test-VirtCapabilityMissi
         $script:proc = Start-TestProcess 'while :; do :; done'
         Add-VirtCgroupProcess -Name $name -Id $proc.Id
         $proc | Resume-TestProcess
+        Import-Module "$PSScriptRoot/ContainerTestHelpers.psm1" -Force
+        $script:rootfs = New-TestRootFs -Path (Join-Path ([IO.Path]::GetTempPath()) "pester-dash-tmux-$PID")
+        $script:container = "pester-dash-$([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        New-VirtContainer -Name $container -RootFs $rootfs -Command sleep, 600 -Memory 48MB | Start-VirtContainer
         $script:session = "virttools-dash-$PID"
         $script:machine = "tmuxvm-$([guid]::NewGuid().ToString('N').Substring(0, 6))"
         $exe = [Environment]::ProcessPath
@@ -123,12 +151,15 @@ Describe 'Show-VirtDashboard in a real terminal' -Skip:(Test-VirtCapabilityMissi
     AfterAll {
         tmux kill-session -t $session 2>$null
         Remove-TestCgroup -Name $name -Process $proc
+        Remove-TestContainer -Prefix $container
+        Remove-Item -Recurse -Force $rootfs -ErrorAction Ignore
     }
 
-    It 'shows the cgroup and the machine, sorts on a key press, drops a removed row, and the quit key gives the shell back with the log' {
+    It 'shows the container, the cgroup and the machine, sorts on a key press, drops a removed row, and the quit key gives the shell back with the log' {
         $pane = Wait-Pane { param($p) $p -match [regex]::Escape($name) -and $p -match 'VirtTools dashboard' -and $p -cmatch 'q\s+Quit' } 'the dashboard to show the cgroup'
         $pane | Should -Match "Cgroup\s*│$name\s*│Active"
         $pane | Should -MatchExactly 'q\s+Quit'
+        $pane | Should -Match "Container\s*│$container\s*│Running\s*│"
         if (-not (Test-VirtCapabilityMissing kvm)) {
             $pane = Wait-Pane { param($p) $p -match "Machine\s*│$machine\s*│Running" } 'the machine row'
             $pane | Should -Match "$machine\s*│Running.*Kvm"
