@@ -14,6 +14,7 @@
         'module/Formats/Machines.Format.ps1xml'
         'module/Formats/Containers.Format.ps1xml'
         'module/Formats/Emulator.Format.ps1xml'
+        'module/Formats/Dashboard.Format.ps1xml'
     )
     CmdletsToExport      = @(
         'Get-VirtHost'
@@ -24,6 +25,7 @@
         'Remove-VirtCgroup'
         'Add-VirtCgroupProcess'
         'Measure-VirtCgroup'
+        'Show-VirtDashboard'
         'New-VirtMachine'
         'Start-VirtMachine'
         'Stop-VirtMachine'

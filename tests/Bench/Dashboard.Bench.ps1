@@ -1,0 +1,107 @@
+<#
+.SYNOPSIS
+    The dashboard's cost: one refresh of 100 cgroups, and its own CPU use while idle with 50 items,
+    each beside a reference tool in the same run.
+.DESCRIPTION
+    Creates 100 groups under virttools/ (a sleeping process in each), then measures:
+      - refresh: MonitorSampler.Refresh() over the host's sources (containers, then cgroups: stats
+                 and limits of every group, rates, history, events), the dashboard's work per
+                 interval; beside it `systemd-cgtop -b -n 1` (one listing of every cgroup, process
+                 start included) and `ps -o pid,pcpu,rss` over the same 100 processes;
+      - idle:    Show-VirtDashboard -Interval 1 in a tmux pane with 50 of the groups, its process's
+                 CPU time (utime+stime from /proc/<pid>/stat) over 20 s as % of one core; beside it
+                 `systemd-cgtop -d 1` and `top -d 1` in panes of the same size for the same time.
+    Targets: a refresh well under 50 ms; idle under 3 % of one core. Needs root and tmux.
+#>
+param([int] $Groups = 100, [int] $IdleItems = 50, [int] $Rounds = 20, [int] $IdleSeconds = 20)
+Set-StrictMode -Version Latest
+$ErrorActionPreference = 'Stop'
+$manifest = Join-Path $PSScriptRoot '../../VirtTools.psd1'
+Import-Module $manifest -Force
+
+if ((id -u) -ne '0') { Write-Warning 'Dashboard bench needs root: skipped'; exit 0 }
+if (-not (Get-Command tmux -ErrorAction Ignore)) { Write-Warning 'Dashboard bench needs tmux: skipped'; exit 0 }
+
+function Measure-Median([scriptblock] $block, [int] $rounds) {
+    & $block | Out-Null   # warm-up (JIT, dentry cache)
+    $times = for ($i = 0; $i -lt $rounds; $i++) {
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        & $block | Out-Null
+        $sw.Elapsed.TotalMilliseconds
+    }
+    ($times | Sort-Object)[[int][math]::Floor($rounds / 2)]
+}
+
+<# CPU seconds (user + system) a process has used, from /proc/<pid>/stat (fields 14 and 15, in clock ticks). #>
+function Get-CpuSeconds([int] $processId) {
+    $stat = Get-Content "/proc/$processId/stat" -Raw
+    $fields = $stat.Substring($stat.LastIndexOf(')') + 2).Split(' ')
+    ([long] $fields[11] + [long] $fields[12]) / 100.0
+}
+
+<# Runs $command in a new tmux pane for $seconds after a warm-up and returns its CPU use in % of one core. #>
+function Measure-IdleCpu([string] $label, [string] $command, [int] $seconds, [int] $warmup = 20) {
+    $session = "vt-bench-$label-$PID"
+    tmux new-session -d -s $session -x 160 -y 50 $command
+    try {
+        Start-Sleep -Seconds $warmup
+        $panePid = [int] (tmux display-message -p -t $session '#{pane_pid}')
+        $before = Get-CpuSeconds $panePid
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        Start-Sleep -Seconds $seconds
+        $used = (Get-CpuSeconds $panePid) - $before
+        $screen = (tmux capture-pane -p -t $session) -join "`n"
+        [pscustomobject] @{ Percent = 100 * $used / $sw.Elapsed.TotalSeconds; Screen = $screen }
+    }
+    finally {
+        tmux kill-session -t $session 2>$null
+    }
+}
+
+$prefix = 'dbench-' + [guid]::NewGuid().ToString('N').Substring(0, 6)
+$names = 1..$Groups | ForEach-Object { '{0}-{1:000}' -f $prefix, $_ }
+$sleepers = [Collections.Generic.List[Diagnostics.Process]]::new()
+try {
+    New-VirtCgroup -Name $names -Memory 64MB -Pids 32 -Cpu 0.5 | Out-Null
+    foreach ($name in $names) {
+        $p = Start-Process /bin/sleep -ArgumentList 900 -PassThru
+        Add-VirtCgroupProcess -Name $name -Id $p.Id
+        $sleepers.Add($p)
+    }
+
+    # The core types live in the module's own AssemblyLoadContext: reach them through an object's type.
+    $core = (Get-VirtCgroup $names[0]).GetType().Assembly
+    $sources = $core.GetType('VirtTools.Monitoring.HostSources')::Create($null, $null)
+    $sampler = [Activator]::CreateInstance($core.GetType('VirtTools.Monitoring.MonitorSampler'), @($sources, 0, 120, $null))
+    $items = @($sampler.Refresh().Items | Where-Object { $_.Name -like "$prefix-*" })
+    if ($items.Count -ne $Groups) { throw "expected $Groups groups in a refresh, found $($items.Count)" }
+
+    $ours = Measure-Median { $sampler.Refresh() } $Rounds
+    $inside = ($sampler.Current.RefreshDuration).TotalMilliseconds
+    $cgtop = Measure-Median { systemd-cgtop -b -n 1 --raw 2>$null } $Rounds
+    $pidList = ($sleepers.Id) -join ','
+    $ps = Measure-Median { ps -o pid,pcpu,rss -p $pidList } $Rounds
+    $total = $sampler.Current.Items.Count
+
+    Write-Host ("refresh of {0} cgroups ({1} items in all), median of {2}:" -f $Groups, $total, $Rounds)
+    Write-Host ("  ours   MonitorSampler.Refresh    {0,8:0.00} ms  (last one timed inside: {1:0.00} ms; target well under 50 ms)" -f $ours, $inside)
+    Write-Host ("  ref    systemd-cgtop -b -n 1     {0,8:0.00} ms  ratio ours/ref {1:0.00}" -f $cgtop, ($ours / $cgtop))
+    Write-Host ("  ref    ps -o pid,pcpu,rss -p     {0,8:0.00} ms  ratio ours/ref {1:0.00}" -f $ps, ($ours / $ps))
+
+    # Idle: only the first $IdleItems groups stay, so the dashboard shows about that many items.
+    $names | Select-Object -Skip $IdleItems | ForEach-Object { Remove-VirtCgroup -Name $_ -Force -Confirm:$false }
+    $exe = [Environment]::ProcessPath
+    $pwshDll = if ((Split-Path -Leaf $exe) -like 'dotnet*') { "'$(Join-Path $PSHOME 'pwsh.dll')'" } else { '' }
+    $dash = Measure-IdleCpu 'dash' "env NO_COLOR=1 '$exe' $pwshDll -NoProfile -NoLogo -Command `"Import-Module '$manifest'; Show-VirtDashboard -Interval 1 -ReadOnly`"" $IdleSeconds
+    if ($dash.Screen -notmatch [regex]::Escape("$prefix-001")) { throw "the dashboard did not show the groups:`n$($dash.Screen)" }
+    $cgtopIdle = Measure-IdleCpu 'cgtop' 'systemd-cgtop -d 1' $IdleSeconds
+    $topIdle = Measure-IdleCpu 'top' 'top -d 1' $IdleSeconds
+    Write-Host ("idle CPU with {0} groups ({1} items shown), {2} s at a 1 s interval, % of one core:" -f $IdleItems, ($dash.Screen -split "`n" | Where-Object { $_ -match '│Cgroup' }).Count, $IdleSeconds)
+    Write-Host ("  ours   Show-VirtDashboard        {0,8:0.00} %  (target under 3 %)" -f $dash.Percent)
+    Write-Host ("  ref    systemd-cgtop -d 1        {0,8:0.00} %  ratio ours/ref {1:0.00}" -f $cgtopIdle.Percent, ($dash.Percent / [math]::Max($cgtopIdle.Percent, 0.01)))
+    Write-Host ("  ref    top -d 1                  {0,8:0.00} %  ratio ours/ref {1:0.00}" -f $topIdle.Percent, ($dash.Percent / [math]::Max($topIdle.Percent, 0.01)))
+}
+finally {
+    foreach ($p in $sleepers) { if (-not $p.HasExited) { $p.Kill() } }
+    Get-VirtCgroup -Name "$prefix-*" -ErrorAction Ignore | Remove-VirtCgroup -Force -Confirm:$false -ErrorAction Continue
+}
