@@ -35,6 +35,9 @@ Describe 'Get-VirtMachine' {
         $guest = Get-TestGuest -Name echo -Destination $TestDrive
         New-VirtMachine -Name pester-get-a -Accelerator Kvm -MemoryMB 16 -Image $guest | Start-VirtMachine
         New-VirtMachine -Name pester-get-b -Accelerator Kvm -MemoryMB 16 -Image $guest | Out-Null
+        # The vCPU thread may not have had its first exit yet on a loaded host.
+        $deadline = [DateTime]::UtcNow.AddSeconds(5)
+        while (-not ((Get-VirtMachine -Name pester-get-a).Exits['PortIo'] -gt 0) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
         @(Get-VirtMachine -Name 'pester-get-*').Count | Should -Be 2
         $a = Get-VirtMachine -Name pester-get-a
         $a.State | Should -Be 'Running'
