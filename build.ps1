@@ -63,6 +63,8 @@ function Invoke-Build {
     Exec { dotnet build (Join-Path $root 'VirtTools.sln') -c $Configuration --nologo -v quiet } 'dotnet build'
     # Published for this platform, so runtime-specific assemblies (Tmds.LibC) land flat in the folder.
     Exec { dotnet publish (Join-Path $root 'src/VirtTools.PowerShell/VirtTools.PowerShell.csproj') -c $Configuration -r linux-x64 --self-contained false -o $publish --nologo -v quiet } 'dotnet publish'
+    # The per-machine VMM host (dotnet VirtTools.Vmm.dll), started by the cmdlets from module/bin/deps.
+    Exec { dotnet publish (Join-Path $root 'src/VirtTools.Vmm/VirtTools.Vmm.csproj') -c $Configuration -r linux-x64 --self-contained false -o $publish --nologo -v quiet } 'dotnet publish VMM'
 
     # The cmdlet assembly sits in module/bin; everything else goes to module/bin/deps, where only
     # the module's own AssemblyLoadContext looks (see VirtToolsLoadContext).

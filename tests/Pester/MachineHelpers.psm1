@@ -29,4 +29,30 @@ function Remove-AllTestMachines {
     Get-VirtMachine | Remove-VirtMachine -Force -Confirm:$false
 }
 
-Export-ModuleMember -Function Get-TestGuest, Remove-AllTestMachines
+<#
+.SYNOPSIS
+    Runs a script in a new pwsh process with the module imported (another session on the host) and
+    returns its output lines; throws when it fails.
+#>
+function Invoke-OtherSession {
+    param([Parameter(Mandatory)] [string] $Script)
+    $exe = [Environment]::ProcessPath
+    $prefix = @(if ((Split-Path -Leaf $exe) -like 'dotnet*') { Join-Path $PSHOME 'pwsh.dll' })
+    $manifest = Join-Path (Resolve-Path "$PSScriptRoot/../..").Path 'VirtTools.psd1'
+    $full = "`$ErrorActionPreference = 'Stop'; Import-Module '$manifest'; $Script"
+    $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($full))
+    $output = & $exe @prefix -NoProfile -NonInteractive -EncodedCommand $encoded 2>&1 | ForEach-Object { "$_" }
+    if ($LASTEXITCODE -ne 0) { throw "the other pwsh failed ($LASTEXITCODE): $output" }
+    $output
+}
+
+<#
+.SYNOPSIS
+    The pid a detached machine's VMM process recorded in /run/virttools/machines/<Name>/state.json.
+#>
+function Get-VmmPid {
+    param([Parameter(Mandatory)] [string] $Name)
+    (Get-Content -Raw "/run/virttools/machines/$Name/state.json" | ConvertFrom-Json).pid
+}
+
+Export-ModuleMember -Function Get-TestGuest, Remove-AllTestMachines, Invoke-OtherSession, Get-VmmPid

@@ -11,6 +11,24 @@ BeforeAll {
 Describe 'Remove-VirtMachine' {
     AfterEach { Remove-AllTestMachines }
 
+    It 'reports a detached machine whose VMM process was killed as Stale and cleans its state' -Skip:(Test-VirtCapabilityMissing kvm) {
+        New-VirtMachine -Name pester-vmm-killed -Accelerator Kvm -MemoryMB 16 -Image (Get-TestGuest -Name spin -Destination $TestDrive) -Detached |
+            Start-VirtMachine
+        $vmm = Get-VmmPid -Name pester-vmm-killed
+        Stop-Process -Id $vmm -Force
+        (Get-Process -Id $vmm -ErrorAction SilentlyContinue)?.WaitForExit(5000)
+        $stale = Get-VirtMachine -Name pester-vmm-killed
+        $stale.State | Should -Be 'Stale'
+        $stale.Reason | Should -BeLike "VMM process $vmm is gone (last state Running)*"
+        { Stop-VirtMachine -Name pester-vmm-killed -Force -ErrorAction Stop } |
+            Should -Throw -ErrorId 'MachineStale,VirtTools.PowerShell.Commands.Machines.StopVirtMachineCommand'
+        { New-VirtMachine -Name pester-vmm-killed -Image (Get-TestGuest -Name spin -Destination $TestDrive) -Detached } |
+            Should -Throw -ErrorId 'MachineExists,VirtTools.PowerShell.Commands.Machines.NewVirtMachineCommand'
+        Remove-VirtMachine -Name pester-vmm-killed -Confirm:$false
+        Test-Path /run/virttools/machines/pester-vmm-killed | Should -BeFalse
+        Get-VirtMachine -Name pester-vmm-killed -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+
     It 'refuses a running machine without -Force and removes it with -Force' -Skip:(Test-VirtCapabilityMissing kvm) {
         New-VirtMachine -Name pester-remove -Accelerator Kvm -MemoryMB 16 -Image (Get-TestGuest -Name spin -Destination $TestDrive) | Start-VirtMachine
         { Remove-VirtMachine -Name pester-remove -Confirm:$false -ErrorAction Stop } |

@@ -1,6 +1,6 @@
 namespace VirtTools.Machine;
 
-/// <summary>Where a machine is in its life. The vCPU loop moves between Running and Paused; the last three are final.</summary>
+/// <summary>Where a machine is in its life. The vCPU loop moves between Running and Paused; Stopped and Crashed are final.</summary>
 public enum MachineState
 {
     /// <summary>Built and loaded, not started.</summary>
@@ -11,4 +11,6 @@ public enum MachineState
     Stopped,
     /// <summary>Ended by a fatal exit (triple fault, entry failure, emulation failure); see the reason.</summary>
     Crashed,
+    /// <summary>State left under /run/virttools by a VMM process that died; Remove-VirtMachine cleans it.</summary>
+    Stale,
 }

@@ -15,7 +15,7 @@ namespace VirtTools.Machine;
 /// <see cref="Pause"/>, <see cref="Resume"/> and <see cref="Stop"/>. Lock order: <c>sync</c> (this
 /// machine's state) may be taken before a device's or the PIC's lock, never after one.
 /// </summary>
-public sealed class VirtMachine : IVcpuExitHandler, IDisposable
+public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
 {
     /// <summary>How long a graceful <see cref="Stop"/> waits for the guest to reach its next exit.</summary>
     public static readonly TimeSpan GracefulStopTimeout = TimeSpan.FromSeconds(5);
@@ -332,6 +332,8 @@ public sealed class VirtMachine : IVcpuExitHandler, IDisposable
     }
 
     /// <summary>Feeds console input to COM1.</summary>
+    VirtMachineInfo IMachineControl.Info() => VirtMachineInfo.From(this);
+
     public void SendInput(ReadOnlySpan<byte> input) => uart.Enqueue(input);
 
     /// <summary>The vCPU's registers; a running machine is paused for the read and resumed.</summary>

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using VirtTools.Machine;
+using VirtTools.Machine.Remote;
 using VirtTools.PowerShell.Infrastructure;
 
 namespace VirtTools.PowerShell.Commands.Machines;
@@ -31,10 +32,15 @@ public sealed class GetVirtMachineCommand : VirtCmdlet
 
     protected override void ProcessRecord()
     {
-        var machines = MachineSession.Registry.All;
+        var local = MachineSession.Registry.All;
+        var machines = local.Select(VirtMachineInfo.From)
+            .Concat(RemoteMachineDirectory.List()
+                .Where(r => !local.Any(m => string.Equals(m.Name, r.Name, StringComparison.OrdinalIgnoreCase)))
+                .Select(r => r.Info()))
+            .ToList();
         if (Name is null)
         {
-            WriteObject(machines.Select(VirtMachineInfo.From), enumerateCollection: true);
+            WriteObject(machines, enumerateCollection: true);
             return;
         }
         foreach (var name in Name)
@@ -45,7 +51,7 @@ public sealed class GetVirtMachineCommand : VirtCmdlet
             {
                 WriteError(ErrorRecords.Create("MachineNotFound", Diagnostics.VirtErrorKind.NotFound, $"no machine named '{name}'", name));
             }
-            WriteObject(matches.Select(VirtMachineInfo.From), enumerateCollection: true);
+            WriteObject(matches, enumerateCollection: true);
         }
     }
 }

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using VirtTools.Machine;
+using VirtTools.Machine.Remote;
 using VirtTools.PowerShell.Infrastructure;
 
 namespace VirtTools.PowerShell.Commands.Machines;
@@ -29,6 +30,31 @@ public abstract class MachineCmdlet : VirtCmdlet
         {
             var pattern = new WildcardPattern(name, WildcardOptions.IgnoreCase);
             var matches = registry.All.Where(m => pattern.IsMatch(m.Name)).ToList();
+            if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(name))
+            {
+                WriteError(ErrorRecords.Create("MachineNotFound", Diagnostics.VirtErrorKind.NotFound, $"no machine named '{name}'", name));
+            }
+            foreach (var machine in matches)
+            {
+                yield return machine;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The machines selected by -Name for the lifecycle cmdlets: this session's, then those running in
+    /// their own VMM process anywhere on the host (a name hosted here hides a detached one).
+    /// </summary>
+    protected IEnumerable<IMachineControl> SelectControls()
+    {
+        var local = MachineSession.Registry.All;
+        var all = local.Cast<IMachineControl>()
+            .Concat(RemoteMachineDirectory.List().Where(r => !local.Any(m => string.Equals(m.Name, r.Name, StringComparison.OrdinalIgnoreCase))))
+            .ToList();
+        foreach (var name in Name)
+        {
+            var pattern = new WildcardPattern(name, WildcardOptions.IgnoreCase);
+            var matches = all.Where(m => pattern.IsMatch(m.Name)).ToList();
             if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(name))
             {
                 WriteError(ErrorRecords.Create("MachineNotFound", Diagnostics.VirtErrorKind.NotFound, $"no machine named '{name}'", name));

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using VirtTools.Machine;
+using VirtTools.Machine.Remote;
 
 namespace VirtTools.PowerShell.Commands.Machines;
 
@@ -9,11 +10,15 @@ namespace VirtTools.PowerShell.Commands.Machines;
 /// <remarks>
 /// <para>New-VirtMachine builds a machine in the Created state: guest RAM mapped once and shared with the accelerator, the legacy devices (16550A UART on COM1, i8042, CMOS/RTC, debug-exit port 0xf4, and the 8259 PIC and 8254 PIT in user space unless the accelerator has its own), and the image loaded as -Format and -Mode say.</para>
 /// <para>With -Image: a flat binary (started at -LoadAddress in -Mode Real, Protected or Long), an ELF32/ELF64 file, a multiboot v1 kernel, or a bzImage. With -Kernel: a Linux bzImage booted by the 64-bit boot protocol with -Initrd and -CommandLine.</para>
-/// <para>Machines live in this pwsh process (in-process mode) until Remove-VirtMachine or until the module is removed. -Accelerator Emulator is accepted but reports AcceleratorNotAvailable until the software emulator is merged.</para>
+/// <para>Without -Detached, the machine lives in this pwsh process (in-process mode) until Remove-VirtMachine or until the module is removed. With -Detached it runs in its own VMM process (dotnet VirtTools.Vmm.dll), with its state under /run/virttools/machines/&lt;name&gt;, and every pwsh session on the host sees and controls it. -Accelerator Emulator is accepted but reports AcceleratorNotAvailable until the software emulator is merged.</para>
 /// </remarks>
 /// <example>
 /// <code>New-VirtMachine -Name demo -Image ./guest.bin -Mode Long -LoadAddress 0x100000 | Start-VirtMachine</code>
 /// <para>Creates a machine from a 64-bit flat binary and starts it.</para>
+/// </example>
+/// <example>
+/// <code>New-VirtMachine -Name svc -Image ./guest.bin -Detached | Start-VirtMachine</code>
+/// <para>Creates a machine in its own VMM process and starts it; Get-VirtMachine in any other pwsh lists it.</para>
 /// </example>
 /// <example>
 /// <code>New-VirtMachine -Name linux -MemoryMB 256 -Kernel /boot/vmlinuz -Initrd ./initrd.cpio -CommandLine 'console=ttyS0'</code>
@@ -30,6 +35,12 @@ public sealed class NewVirtMachineCommand : MachineImageCmdlet
     [ValidateNotNullOrEmpty]
     public string Name { get; set; } = "";
 
+    /// <summary>
+    /// <para>Run the machine in its own VMM process, controlled over a Unix socket and visible host-wide under /run/virttools.</para>
+    /// </summary>
+    [Parameter]
+    public SwitchParameter Detached { get; set; }
+
     protected override void EndProcessing()
     {
         if (!ShouldProcess(Name, "Create machine"))
@@ -39,8 +50,9 @@ public sealed class NewVirtMachineCommand : MachineImageCmdlet
         try
         {
             var config = BuildConfig(Name);
-            var machine = Invoke(() => MachineSession.Registry.Create(config));
-            WriteObject(VirtMachineInfo.From(machine));
+            WriteObject(Detached
+                ? Invoke(() => VmmLauncher.Launch(config).Info())
+                : VirtMachineInfo.From(Invoke(() => MachineSession.Registry.Create(config))));
         }
         catch (Exception e) when (e is not PipelineStoppedException)
         {

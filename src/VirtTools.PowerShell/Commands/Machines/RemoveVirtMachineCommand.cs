@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using VirtTools.Machine;
+using VirtTools.Machine.Remote;
 
 namespace VirtTools.PowerShell.Commands.Machines;
 
@@ -29,7 +30,7 @@ public sealed class RemoveVirtMachineCommand : MachineCmdlet
 
     protected override void ProcessRecord()
     {
-        foreach (var machine in SelectMachines())
+        foreach (var machine in SelectControls())
         {
             if (!ShouldProcess(machine.Name, "Remove machine"))
             {
@@ -37,7 +38,14 @@ public sealed class RemoveVirtMachineCommand : MachineCmdlet
             }
             try
             {
-                Invoke(() => MachineSession.Registry.Remove(machine.Name, Force));
+                if (machine is RemoteMachine remote)
+                {
+                    Invoke(() => remote.Remove(Force));
+                }
+                else
+                {
+                    Invoke(() => MachineSession.Registry.Remove(machine.Name, Force));
+                }
             }
             catch (Exception e) when (e is not PipelineStoppedException)
             {

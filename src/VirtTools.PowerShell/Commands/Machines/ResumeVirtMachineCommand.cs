@@ -25,7 +25,7 @@ public sealed class ResumeVirtMachineCommand : MachineCmdlet
 
     protected override void ProcessRecord()
     {
-        foreach (var machine in SelectMachines())
+        foreach (var machine in SelectControls())
         {
             if (!ShouldProcess(machine.Name, "Resume machine"))
             {
@@ -36,7 +36,7 @@ public sealed class ResumeVirtMachineCommand : MachineCmdlet
                 Invoke(machine.Resume);
                 if (PassThru)
                 {
-                    WriteObject(VirtMachineInfo.From(machine));
+                    WriteObject(machine.Info());
                 }
             }
             catch (Exception e) when (e is not PipelineStoppedException)

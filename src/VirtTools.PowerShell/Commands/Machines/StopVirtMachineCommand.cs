@@ -37,7 +37,7 @@ public sealed class StopVirtMachineCommand : MachineCmdlet
 
     protected override void ProcessRecord()
     {
-        foreach (var machine in SelectMachines())
+        foreach (var machine in SelectControls())
         {
             if (!ShouldProcess(machine.Name, Force ? "Stop machine (forced)" : "Stop machine"))
             {
@@ -48,7 +48,7 @@ public sealed class StopVirtMachineCommand : MachineCmdlet
                 Invoke(() => machine.Stop(Force));
                 if (PassThru)
                 {
-                    WriteObject(VirtMachineInfo.From(machine));
+                    WriteObject(machine.Info());
                 }
             }
             catch (Exception e) when (e is not PipelineStoppedException)

@@ -25,7 +25,7 @@ public sealed class SuspendVirtMachineCommand : MachineCmdlet
 
     protected override void ProcessRecord()
     {
-        foreach (var machine in SelectMachines())
+        foreach (var machine in SelectControls())
         {
             if (!ShouldProcess(machine.Name, "Pause machine"))
             {
@@ -36,7 +36,7 @@ public sealed class SuspendVirtMachineCommand : MachineCmdlet
                 Invoke(machine.Pause);
                 if (PassThru)
                 {
-                    WriteObject(VirtMachineInfo.From(machine));
+                    WriteObject(machine.Info());
                 }
             }
             catch (Exception e) when (e is not PipelineStoppedException)

@@ -1,0 +1,27 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace VirtTools.Machine.Remote;
+
+/// <summary>The one JSON shape shared by state.json, config.json and the socket protocol: enums as names, one object per line.</summary>
+public static class VmmJson
+{
+    public static JsonSerializerOptions Options { get; } = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter() },
+        WriteIndented = false,
+    };
+
+    public static string Serialize<T>(T value) => JsonSerializer.Serialize(value, Options);
+
+    public static T Deserialize<T>(string json) => JsonSerializer.Deserialize<T>(json, Options)
+        ?? throw new JsonException($"empty {typeof(T).Name}");
+
+    /// <summary>Writes beside and renames, so a reader never sees half a file.</summary>
+    public static void WriteFileAtomically<T>(string path, T value)
+    {
+        var temporary = path + ".tmp";
+        File.WriteAllText(temporary, Serialize(value));
+        File.Move(temporary, path, overwrite: true);
+    }
+}

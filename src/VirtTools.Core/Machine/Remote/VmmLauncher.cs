@@ -1,0 +1,84 @@
+using System.Diagnostics;
+using VirtTools.Diagnostics;
+
+namespace VirtTools.Machine.Remote;
+
+/// <summary>
+/// Starts a machine's VMM process (dotnet VirtTools.Vmm.dll &lt;directory&gt;, in its own session so a
+/// terminal's Ctrl+C or the creating pwsh's exit does not end it) and waits until it serves its socket.
+/// </summary>
+public static class VmmLauncher
+{
+    private static readonly Serilog.ILogger Log = VirtLog.For(nameof(VmmLauncher));
+
+    public static TimeSpan ReadyTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    public static RemoteMachine Launch(MachineConfig config)
+    {
+        var directory = VmmPaths.MachineDirectory(config.Name);
+        if (Directory.Exists(directory))
+        {
+            var existing = new RemoteMachine(directory, VmmState.TryRead(directory));
+            throw new VirtToolsException("MachineExists", VirtErrorKind.AlreadyExists, existing.IsAlive
+                ? $"a machine named '{config.Name}' already runs in VMM process {existing.LastState!.Pid}"
+                : $"stale state of a machine named '{config.Name}' is in {directory}; Remove-VirtMachine cleans it", config.Name);
+        }
+        Directory.CreateDirectory(directory);
+        VmmJson.WriteFileAtomically(VmmPaths.ConfigFile(directory), config);
+
+        var vmm = Path.Combine(Path.GetDirectoryName(typeof(VmmLauncher).Assembly.Location)!, "VirtTools.Vmm.dll");
+        var start = new ProcessStartInfo(File.Exists("/usr/bin/setsid") ? "/usr/bin/setsid" : DotnetPath())
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        if (start.FileName == "/usr/bin/setsid")
+        {
+            start.ArgumentList.Add(DotnetPath());
+        }
+        start.ArgumentList.Add(vmm);
+        start.ArgumentList.Add(directory);
+        Log.Debug("starting {Vmm} for {Machine}", vmm, config.Name);
+        using var process = Process.Start(start) ?? throw new VirtToolsException("VmmStartFailed", VirtErrorKind.DeviceError, "could not start the VMM process", config.Name);
+        // The VMM logs to vmm.log; closing our ends keeps it from depending on this process's lifetime.
+        process.StandardInput.Close();
+        process.StandardOutput.Close();
+        process.StandardError.Close();
+        return WaitReady(directory, config.Name, process);
+    }
+
+    private static RemoteMachine WaitReady(string directory, string name, Process process)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < ReadyTimeout)
+        {
+            var state = VmmState.TryRead(directory);
+            if (state is { ErrorId: not null })
+            {
+                process.WaitForExit(5000);
+                Directory.Delete(directory, recursive: true);
+                throw new VirtToolsException(state.ErrorId, state.ErrorKind, state.Reason ?? "the VMM process failed", name);
+            }
+            if (state is not null && File.Exists(VmmPaths.Socket(directory)))
+            {
+                return new RemoteMachine(directory, state);
+            }
+            if (process.HasExited)
+            {
+                var log = File.Exists(VmmPaths.LogFile(directory)) ? File.ReadAllText(VmmPaths.LogFile(directory)) : "";
+                Directory.Delete(directory, recursive: true);
+                throw new VirtToolsException("VmmStartFailed", VirtErrorKind.DeviceError,
+                    $"the VMM process exited with code {process.ExitCode} before serving its socket: {log.Trim()}", name);
+            }
+            Thread.Sleep(20);
+        }
+        throw new VirtToolsException("VmmStartTimeout", VirtErrorKind.Timeout,
+            $"the VMM process of machine '{name}' did not serve its socket within {ReadyTimeout.TotalSeconds:0} s (see {VmmPaths.LogFile(directory)})", name);
+    }
+
+    /// <summary>The dotnet host running this process when there is one (pwsh as a local tool), else the one on PATH.</summary>
+    private static string DotnetPath() =>
+        Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path : "dotnet";
+}

@@ -1,0 +1,34 @@
+using VirtTools.Diagnostics;
+
+namespace VirtTools.Machine.Remote;
+
+/// <summary>
+/// The one line a VMM answers with. A failure carries the core's error id and kind, so the client
+/// rethrows the same <see cref="VirtToolsException"/> an in-process machine would have thrown.
+/// </summary>
+public sealed record VmmReply
+{
+    public bool Ok { get; init; }
+
+    public string? ErrorId { get; init; }
+
+    public VirtErrorKind ErrorKind { get; init; }
+
+    public string? Message { get; init; }
+
+    public VirtMachineInfo? Info { get; init; }
+
+    /// <summary>Console output (base64) from the requested offset, and the offset just past it.</summary>
+    public string? Output { get; init; }
+
+    public long OutputEnd { get; init; }
+
+    public MachineRegisters? Registers { get; init; }
+
+    public static VmmReply Failure(Exception e) => e is VirtToolsException v
+        ? new VmmReply { ErrorId = v.ErrorId, ErrorKind = v.Kind, Message = v.Message }
+        : new VmmReply { ErrorId = "VmmRequestFailed", ErrorKind = VirtErrorKind.DeviceError, Message = e.Message };
+
+    public VmmReply EnsureOk(string target) => Ok ? this
+        : throw new VirtToolsException(ErrorId ?? "VmmRequestFailed", ErrorKind, Message ?? "the VMM process refused the request", target);
+}

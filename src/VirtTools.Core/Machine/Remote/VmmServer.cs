@@ -1,0 +1,212 @@
+using System.Net.Sockets;
+using System.Text;
+using VirtTools.Diagnostics;
+
+namespace VirtTools.Machine.Remote;
+
+/// <summary>
+/// Hosts one machine for its VMM process (or in-process, for tests): builds it, keeps state.json
+/// current, and answers one JSON request per line on the control socket until the machine is removed.
+/// </summary>
+public sealed class VmmServer : IDisposable
+{
+    private static readonly Serilog.ILogger Log = VirtLog.For<VmmServer>();
+
+    private readonly string directory;
+    private readonly VirtMachine machine;
+    private readonly Socket listener;
+    private readonly ManualResetEventSlim removed = new();
+    private readonly object stateGate = new();
+
+    private VmmServer(string directory, VirtMachine machine, Socket listener)
+    {
+        this.directory = directory;
+        this.machine = machine;
+        this.listener = listener;
+        machine.Ended += _ => WriteState();
+    }
+
+    public VirtMachine Machine => machine;
+
+    /// <summary>Builds the machine from <paramref name="directory"/>'s config.json and binds the socket; on failure state.json says why.</summary>
+    public static VmmServer Open(string directory)
+    {
+        MachineConfig? config = null;
+        try
+        {
+            config = VmmJson.Deserialize<MachineConfig>(File.ReadAllText(VmmPaths.ConfigFile(directory)));
+            var machine = VirtMachine.Create(config);
+            var socketPath = VmmPaths.Socket(directory);
+            File.Delete(socketPath);
+            var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            listener.Bind(new UnixDomainSocketEndPoint(socketPath));
+            listener.Listen(16);
+            var server = new VmmServer(directory, machine, listener);
+            server.WriteState();
+            return server;
+        }
+        catch (Exception e)
+        {
+            var v = e as VirtToolsException;
+            VmmJson.WriteFileAtomically(VmmPaths.StateFile(directory), new VmmState
+            {
+                Name = config?.Name ?? Path.GetFileName(directory),
+                Pid = Environment.ProcessId,
+                State = MachineState.Crashed,
+                Reason = e.Message,
+                ErrorId = v?.ErrorId ?? "VmmStartFailed",
+                ErrorKind = v?.Kind ?? VirtErrorKind.DeviceError,
+            });
+            throw;
+        }
+    }
+
+    /// <summary>Answers requests until a remove request arrives.</summary>
+    public void Serve()
+    {
+        _ = Task.Run(AcceptLoop);
+        removed.Wait();
+    }
+
+    private async Task AcceptLoop()
+    {
+        while (!removed.IsSet)
+        {
+            Socket client;
+            try
+            {
+                client = await listener.AcceptAsync().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                return;
+            }
+            _ = Task.Run(() => Converse(client));
+        }
+    }
+
+    private void Converse(Socket client)
+    {
+        using var stream = new NetworkStream(client, ownsSocket: true);
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        using var writer = new StreamWriter(stream, new UTF8Encoding(false)) { AutoFlush = true, NewLine = "\n" };
+        try
+        {
+            while (reader.ReadLine() is { } line)
+            {
+                VmmReply reply;
+                var remove = false;
+                try
+                {
+                    var request = VmmJson.Deserialize<VmmRequest>(line);
+                    reply = Handle(request);
+                    remove = request.Op == "remove";
+                }
+                catch (Exception e)
+                {
+                    reply = VmmReply.Failure(e);
+                }
+                writer.WriteLine(VmmJson.Serialize(reply));
+                if (remove && reply.Ok)
+                {
+                    removed.Set();
+                    return;
+                }
+            }
+        }
+        catch (IOException e)
+        {
+            Log.Debug(e, "client went away");
+        }
+    }
+
+    private VmmReply Handle(VmmRequest request)
+    {
+        switch (request.Op)
+        {
+            case "status":
+                break;
+            case "start":
+                machine.Start();
+                break;
+            case "pause":
+                machine.Pause();
+                break;
+            case "resume":
+                machine.Resume();
+                break;
+            case "stop":
+                machine.Stop(request.Force);
+                break;
+            case "input":
+                machine.SendInput(Convert.FromBase64String(request.Data ?? ""));
+                return new VmmReply { Ok = true };
+            case "output":
+                return Output(request.Offset);
+            case "registers":
+                var (regs, special) = machine.ReadRegisters();
+                return new VmmReply { Ok = true, Registers = MachineRegisters.From(machine.Name, regs, special) };
+            case "remove":
+                if (!request.Force && machine.State is MachineState.Running or MachineState.Paused)
+                {
+                    throw new VirtToolsException("MachineRunning", VirtErrorKind.ResourceBusy,
+                        $"machine '{machine.Name}' is {machine.State}; stop it first or use -Force", machine.Name);
+                }
+                return new VmmReply { Ok = true };
+            default:
+                throw new VirtToolsException("VmmRequestUnknown", VirtErrorKind.InvalidArgument, $"unknown request '{request.Op}'", request.Op);
+        }
+        WriteState();
+        return new VmmReply { Ok = true, Info = VirtMachineInfo.From(machine) };
+    }
+
+    /// <summary>The kept console output from <paramref name="offset"/> (a running byte count), clipped to what is still kept.</summary>
+    private VmmReply Output(long offset)
+    {
+        var kept = machine.Output.ToArray();
+        var end = machine.Output.TotalBytes;
+        var first = Math.Max(0, end - kept.Length);
+        var from = Math.Clamp(offset, first, end);
+        var slice = kept.AsSpan((int)(from - first), (int)Math.Min(end - from, kept.Length - (from - first)));
+        return new VmmReply { Ok = true, Output = Convert.ToBase64String(slice), OutputEnd = from + slice.Length };
+    }
+
+    private void WriteState()
+    {
+        lock (stateGate)
+        {
+            VmmJson.WriteFileAtomically(VmmPaths.StateFile(directory), new VmmState
+            {
+                Name = machine.Name,
+                Id = machine.Id,
+                Pid = Environment.ProcessId,
+                State = machine.State,
+                Accelerator = machine.AcceleratorKind,
+                MemoryMB = machine.Config.MemoryBytes >> 20,
+                StartTime = machine.StartTime,
+                ExitCode = machine.ExitCode,
+                Reason = machine.Reason,
+            });
+        }
+    }
+
+    /// <summary>Stops the machine if it still runs, releases it and deletes the machine's directory.</summary>
+    public void Dispose()
+    {
+        listener.Dispose();
+        if (machine.State is MachineState.Running or MachineState.Paused)
+        {
+            try
+            {
+                machine.Stop(force: true);
+            }
+            catch (VirtToolsException e)
+            {
+                Log.Warning(e, "forced stop on removal failed");
+            }
+        }
+        machine.Dispose();
+        removed.Dispose();
+        Directory.Delete(directory, recursive: true);
+    }
+}

@@ -1,0 +1,45 @@
+using VirtTools.Host;
+
+namespace VirtTools.Machine.Remote;
+
+/// <summary>
+/// state.json: what a VMM process last said about its machine, readable without its socket (and
+/// after the process died, which is how stale state is recognised).
+/// </summary>
+public sealed record VmmState
+{
+    public required string Name { get; init; }
+
+    public Guid Id { get; init; }
+
+    public int Pid { get; init; }
+
+    public MachineState State { get; init; }
+
+    public AcceleratorKind Accelerator { get; init; }
+
+    public ulong MemoryMB { get; init; }
+
+    public DateTime? StartTime { get; init; }
+
+    public uint? ExitCode { get; init; }
+
+    public string? Reason { get; init; }
+
+    /// <summary>Set when the VMM could not build the machine: the error id it failed with, for the launcher to rethrow.</summary>
+    public string? ErrorId { get; init; }
+
+    public Diagnostics.VirtErrorKind ErrorKind { get; init; }
+
+    public static VmmState? TryRead(string directory)
+    {
+        try
+        {
+            return VmmJson.Deserialize<VmmState>(File.ReadAllText(VmmPaths.StateFile(directory)));
+        }
+        catch (Exception e) when (e is IOException or System.Text.Json.JsonException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+}
