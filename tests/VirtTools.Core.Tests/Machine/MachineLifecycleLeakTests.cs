@@ -28,8 +28,10 @@ public sealed class MachineLifecycleLeakTests(Xunit.Abstractions.ITestOutputHelp
         var after = Snapshot();
         output.WriteLine($"before: {before}; after {Cycles} cycles: {after}");
         // A leak costs at least one of each per cycle (500 in all); the slack absorbs the runtime's own
-        // growth over a few seconds of allocation (GC regions, JIT code heaps, thread-pool threads).
-        Assert.InRange(after.Fds, 0, before.Fds);
+        // growth over a few seconds of allocation (GC regions, JIT code heaps, thread-pool threads) and
+        // the odd descriptor that the rest of the test process (earlier tests' finalizers, runner
+        // pipes) opens or closes meanwhile.
+        Assert.InRange(after.Fds, 0, before.Fds + 8);
         Assert.InRange(after.Mappings, 0, before.Mappings + 64);
         Assert.InRange(after.Threads, 0, before.Threads + 4);
     }
@@ -48,8 +50,13 @@ public sealed class MachineLifecycleLeakTests(Xunit.Abstractions.ITestOutputHelp
         Assert.Equal(MachineState.Stopped, machine.State);
     }
 
-    private static (int Fds, int Mappings, int Threads) Snapshot() =>
-        (Directory.GetFiles("/proc/self/fd").Length,
+    private static (int Fds, int Mappings, int Threads) Snapshot()
+    {
+        // Handles dropped without Dispose by earlier tests close in finalizers: let them run first.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        return (Directory.GetFiles("/proc/self/fd").Length,
          File.ReadAllLines("/proc/self/maps").Length,
          Directory.GetDirectories("/proc/self/task").Length);
+    }
 }
