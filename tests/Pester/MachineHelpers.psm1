@@ -23,10 +23,12 @@ function Get-TestGuest {
 
 <#
 .SYNOPSIS
-    Removes every machine of this session (for AfterEach/AfterAll blocks).
+    Removes every machine the machine suites create (for AfterEach/AfterAll blocks): their names
+    start with pester-. Get-VirtMachine lists the whole host, and a test run must not remove the
+    machines of anyone else on it.
 #>
 function Remove-AllTestMachines {
-    Get-VirtMachine | Remove-VirtMachine -Force -Confirm:$false
+    Get-VirtMachine | Where-Object Name -like 'pester-*' | Remove-VirtMachine -Force -Confirm:$false
 }
 
 <#

@@ -84,7 +84,7 @@ Describe 'Show-VirtDashboard -Once' -Skip:(Test-VirtCapabilityMissing root) {
     It 'shows a machine this session runs' -Skip:(Test-VirtCapabilityMissing kvm) {
         $machine = "dash-$([guid]::NewGuid().ToString('N').Substring(0, 6))"
         try {
-            New-VirtMachine -Name $machine -Image $spinImage -Mode Long | Start-VirtMachine
+            New-VirtMachine -Name $machine -Accelerator Kvm -Image $spinImage -Mode Long | Start-VirtMachine
             $row = Show-VirtDashboard -Once -Interval 0.3 | Where-Object Name -eq $machine
             "$($row.Kind)" | Should -Be 'Machine'
             $row.State | Should -Be 'Running'
@@ -95,6 +95,23 @@ Describe 'Show-VirtDashboard -Once' -Skip:(Test-VirtCapabilityMissing root) {
         finally {
             Remove-VirtMachine -Name $machine -Force -Confirm:$false -ErrorAction Continue
         }
+    }
+
+    It 'shows a detached machine that another pwsh started, host-wide' -Skip:(Test-VirtCapabilityMissing kvm) {
+        $machine = "dashvmm-$([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        try {
+            $output = Invoke-FreshPwsh -Script "Import-Module '$manifest'; New-VirtMachine -Name $machine -Accelerator Kvm -Image '$spinImage' -Mode Long -Detached | Start-VirtMachine | Out-Null; 'started'"
+            $output | Should -Contain 'started' -Because ($output -join "`n")
+            $row = Show-VirtDashboard -Once -Interval 0.3 | Where-Object Name -eq $machine
+            @($row).Count | Should -Be 1
+            "$($row.Kind)" | Should -Be 'Machine'
+            $row.State | Should -Be 'Running'
+            $row.Accelerator | Should -Be 'Kvm'
+        }
+        finally {
+            Remove-VirtMachine -Name $machine -Force -Confirm:$false -ErrorAction Continue
+        }
+        Test-Path "/run/virttools/machines/$machine" | Should -BeFalse
     }
 }
 
@@ -143,7 +160,7 @@ Describe 'Show-VirtDashboard in a real terminal' -Skip:(Test-VirtCapabilityMissi
             throw "timed out waiting for $What; the pane shows:`n$(Get-Pane)"
         }
         $kvm = -not (Test-VirtCapabilityMissing kvm)
-        $startMachine = if ($kvm) { "New-VirtMachine -Name $machine -Image '$spinImage' -Mode Long | Start-VirtMachine; " } else { '' }
+        $startMachine = if ($kvm) { "New-VirtMachine -Name $machine -Accelerator Kvm -Image '$spinImage' -Mode Long | Start-VirtMachine; " } else { '' }
         # Keys typed before PSReadLine owns the terminal are echoed but their Enter is lost: wait for the prompt.
         Wait-Pane { param($p) $p -match '(?m)^PS ' } 'the pwsh prompt' | Out-Null
         tmux send-keys -t $session "Import-Module '$manifest'; $startMachine'ready-' + 'to-go'; Show-VirtDashboard -Interval 0.5 -Verbose" Enter

@@ -10,7 +10,7 @@ namespace VirtTools.PowerShell.Commands.Machines;
 /// <remarks>
 /// <para>New-VirtMachine builds a machine in the Created state: guest RAM mapped once and shared with the accelerator, the legacy devices (16550A UART on COM1, i8042, CMOS/RTC, debug-exit port 0xf4, and the 8259 PIC and 8254 PIT in user space unless the accelerator has its own), and the image loaded as -Format and -Mode say.</para>
 /// <para>With -Image: a flat binary (started at -LoadAddress in -Mode Real, Protected or Long), an ELF32/ELF64 file, a multiboot v1 kernel, or a bzImage. With -Kernel: a Linux bzImage booted by the 64-bit boot protocol with -Initrd and -CommandLine.</para>
-/// <para>Without -Detached, the machine lives in this pwsh process (in-process mode) until Remove-VirtMachine or until the module is removed. With -Detached it runs in its own VMM process (dotnet VirtTools.Vmm.dll), with its state under /run/virttools/machines/&lt;name&gt;, and every pwsh session on the host sees and controls it. -Accelerator Emulator is accepted but reports AcceleratorNotAvailable until the software emulator is merged.</para>
+/// <para>Without -Detached, the machine lives in this pwsh process (in-process mode) until Remove-VirtMachine or until the module is removed. With -Detached it runs in its own VMM process (dotnet VirtTools.Vmm.dll), with its state under /run/virttools/machines/&lt;name&gt;, and every pwsh session on the host sees and controls it.</para>
 /// </remarks>
 /// <example>
 /// <code>New-VirtMachine -Name demo -Image ./guest.bin -Mode Long -LoadAddress 0x100000 | Start-VirtMachine</code>
