@@ -37,12 +37,7 @@ public sealed class DetachedMachineSource(Func<IReadOnlySet<string>> hostedHere)
                 Vcpus = 1,
                 EndReason = recorded.Reason ?? (recorded.ExitCode is { } code ? string.Create(CultureInfo.InvariantCulture, $"exit code {code}") : null),
                 Failed = state is MachineState.Crashed or MachineState.Stale,
-                Actions = state switch
-                {
-                    MachineState.Running => ItemActions.Stop | ItemActions.Kill | ItemActions.Pause | ItemActions.Remove,
-                    MachineState.Paused => ItemActions.Stop | ItemActions.Kill | ItemActions.Resume | ItemActions.Remove,
-                    _ => ItemActions.Remove,
-                },
+                Actions = MachineItemActions.Available(state),
                 Details =
                 [
                     new("VMM process", recorded.Pid.ToString(CultureInfo.InvariantCulture)),
@@ -58,26 +53,7 @@ public sealed class DetachedMachineSource(Func<IReadOnlySet<string>> hostedHere)
     {
         var machine = RemoteMachineDirectory.List().FirstOrDefault(m => m.Name == name)
             ?? throw new Diagnostics.VirtToolsException("MachineNotFound", Diagnostics.VirtErrorKind.NotFound, $"no machine named '{name}'", name);
-        switch (action)
-        {
-            case ItemActions.Stop:
-                machine.Stop(force: false);
-                break;
-            case ItemActions.Kill:
-                machine.Stop(force: true);
-                break;
-            case ItemActions.Pause:
-                machine.Pause();
-                break;
-            case ItemActions.Resume:
-                machine.Resume();
-                break;
-            case ItemActions.Remove:
-                machine.Remove(force: true);
-                break;
-            default:
-                throw CgroupSource.Unsupported(name, action);
-        }
+        MachineItemActions.Perform(machine, action, () => machine.Remove(force: true));
     }
 
     public IReadOnlyList<string> Tail(string name, int lines)

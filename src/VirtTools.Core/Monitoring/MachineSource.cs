@@ -49,12 +49,7 @@ public sealed class MachineSource(Func<MachineRegistry> registry) : IMonitorSour
             Instructions = instructions is { } n ? (long)n : null,
             EndReason = machine.Reason ?? (machine.ExitCode is { } code ? string.Create(CultureInfo.InvariantCulture, $"exit code {code}") : null),
             Failed = state == MachineState.Crashed,
-            Actions = state switch
-            {
-                MachineState.Running => ItemActions.Stop | ItemActions.Kill | ItemActions.Pause | ItemActions.Remove,
-                MachineState.Paused => ItemActions.Stop | ItemActions.Kill | ItemActions.Resume | ItemActions.Remove,
-                _ => ItemActions.Remove,
-            },
+            Actions = MachineItemActions.Available(state),
             Details =
             [
                 new("Accelerator", machine.AcceleratorDescription),
@@ -70,26 +65,7 @@ public sealed class MachineSource(Func<MachineRegistry> registry) : IMonitorSour
     public void Perform(string name, ItemActions action)
     {
         var machines = registry();
-        switch (action)
-        {
-            case ItemActions.Stop:
-                machines.Get(name).Stop(force: false);
-                break;
-            case ItemActions.Kill:
-                machines.Get(name).Stop(force: true);
-                break;
-            case ItemActions.Pause:
-                machines.Get(name).Pause();
-                break;
-            case ItemActions.Resume:
-                machines.Get(name).Resume();
-                break;
-            case ItemActions.Remove:
-                machines.Remove(name, force: true);
-                break;
-            default:
-                throw CgroupSource.Unsupported(name, action);
-        }
+        MachineItemActions.Perform(machines.Get(name), action, () => machines.Remove(name, force: true));
     }
 
     public IReadOnlyList<string> Tail(string name, int lines)
