@@ -200,15 +200,7 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
     {
         lock (sync)
         {
-            ObjectDisposedException.ThrowIf(disposed, this);
-            if (state != MachineState.Created)
-            {
-                throw new VirtToolsException("MachineNotStartable", VirtErrorKind.InvalidOperation,
-                    $"machine '{Name}' is {state}; only a Created machine can start", Name);
-            }
-            state = MachineState.Running;
-            StartTime = DateTime.UtcNow;
-            clock.Start();
+            EnterRunning();
             thread = new Thread(RunLoop) { IsBackground = true, Name = $"vcpu0:{Name}" };
             thread.Start();
         }
@@ -223,18 +215,24 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
     {
         lock (sync)
         {
-            ObjectDisposedException.ThrowIf(disposed, this);
-            if (state != MachineState.Created)
-            {
-                throw new VirtToolsException("MachineNotStartable", VirtErrorKind.InvalidOperation,
-                    $"machine '{Name}' is {state}; only a Created machine can start", Name);
-            }
-            state = MachineState.Running;
-            StartTime = DateTime.UtcNow;
-            clock.Start();
+            EnterRunning();
             thread = Thread.CurrentThread;
         }
         RunLoop();
+    }
+
+    /// <summary>Created -> Running, for both ways of starting; the caller holds <c>sync</c>.</summary>
+    private void EnterRunning()
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        if (state != MachineState.Created)
+        {
+            throw new VirtToolsException("MachineNotStartable", VirtErrorKind.InvalidOperation,
+                $"machine '{Name}' is {state}; only a Created machine can start", Name);
+        }
+        state = MachineState.Running;
+        StartTime = DateTime.UtcNow;
+        clock.Start();
     }
 
     /// <summary>Stops the guest at its next exit (kicking it out of the guest at once) and waits until it is Paused.</summary>
