@@ -116,16 +116,7 @@ public sealed class ContainerRuntime(ContainerStore store)
             {
                 throw StartFailed(spec.Name, store.StartError(spec.Name) ?? $"the helper exited with {exitCode}: {string.Join(' ', error)}");
             }
-            return new ContainerRunResult
-            {
-                Name = spec.Name,
-                ExitCode = ended.ExitCode ?? exitCode,
-                Output = output,
-                Error = error,
-                OomKilled = ContainerCgroups.OomKilled(state.CgroupDirectories),
-                PeakMemory = ContainerCgroups.PeakMemory(state.CgroupDirectories),
-                Duration = stopwatch.Elapsed,
-            };
+            return Finished(spec.Name, ended.ExitCode ?? exitCode, output, error, state, stopwatch.Elapsed);
         }
         finally
         {
@@ -163,16 +154,7 @@ public sealed class ContainerRuntime(ContainerStore store)
                 throw new VirtToolsException("ContainerExecFailed", VirtErrorKind.DeviceError,
                     $"Running '{command[0]}' in container '{name}' failed: {result?["error ".Length..] ?? string.Join(' ', error)}", name);
             }
-            return new ContainerRunResult
-            {
-                Name = name,
-                ExitCode = exitCode,
-                Output = output,
-                Error = error,
-                OomKilled = ContainerCgroups.OomKilled(state.CgroupDirectories),
-                PeakMemory = ContainerCgroups.PeakMemory(state.CgroupDirectories),
-                Duration = stopwatch.Elapsed,
-            };
+            return Finished(name, exitCode, output, error, state, stopwatch.Elapsed);
         }
         finally
         {
@@ -287,6 +269,18 @@ public sealed class ContainerRuntime(ContainerStore store)
         }
         return (state, init);
     }
+
+    /// <summary>How a run or an exec ended, with the OOM verdict and peak read from the container's cgroups.</summary>
+    private static ContainerRunResult Finished(string name, int exitCode, string[] output, string[] error, ContainerState state, TimeSpan duration) => new()
+    {
+        Name = name,
+        ExitCode = exitCode,
+        Output = output,
+        Error = error,
+        OomKilled = ContainerCgroups.OomKilled(state.CgroupDirectories),
+        PeakMemory = ContainerCgroups.PeakMemory(state.CgroupDirectories),
+        Duration = duration,
+    };
 
     private (int ExitCode, string[] Output, string[] Error) RunHelper(List<string> arguments, CancellationToken cancellation)
     {
