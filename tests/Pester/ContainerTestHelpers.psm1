@@ -35,6 +35,17 @@ function Remove-TestContainer {
 
 <#
 .SYNOPSIS
+    Undoes ContainerSuite.ps1: removes the suite's test containers and its rootfs (nothing when skipped).
+#>
+function Remove-ContainerSuite {
+    param([string] $RootFs)
+    if (-not $RootFs) { return }
+    Remove-TestContainer
+    Remove-Item -Recurse -Force $RootFs -ErrorAction SilentlyContinue
+}
+
+<#
+.SYNOPSIS
     What a container run could leave behind, for before/after comparison.
 #>
 function Get-LeakSnapshot {
@@ -55,4 +66,4 @@ function Get-LeakSnapshot {
     }
 }
 
-Export-ModuleMember -Function New-TestRootFs, ConvertFrom-Probe, Remove-TestContainer, Get-LeakSnapshot
+Export-ModuleMember -Function New-TestRootFs, ConvertFrom-Probe, Remove-TestContainer, Remove-ContainerSuite, Get-LeakSnapshot

@@ -3,23 +3,11 @@ BeforeDiscovery {
 }
 
 BeforeAll {
-    Import-Module "$PSScriptRoot/TestHelpers.psm1" -Force
-    Import-Module "$PSScriptRoot/ContainerTestHelpers.psm1" -Force
-    Import-VirtTools
-    $script:skip = Test-VirtCapabilityMissing root
-    if (-not $skip) {
-        $script:rootfs = New-TestRootFs -Path (Join-Path ([IO.Path]::GetTempPath()) "pester-enter-$PID")
-    }
-    $script:pwsh = [Environment]::ProcessPath
-    $script:pwshArgs = @(if ((Split-Path -Leaf $pwsh) -like 'dotnet*') { Join-Path $PSHOME 'pwsh.dll' })
-    $script:manifest = Join-Path (Get-RepoRoot) 'VirtTools.psd1'
+    . "$PSScriptRoot/ContainerSuite.ps1" -Tag enter
 }
 
 AfterAll {
-    if (-not $skip) {
-        Remove-TestContainer
-        Remove-Item -Recurse -Force $rootfs -ErrorAction SilentlyContinue
-    }
+    Remove-ContainerSuite -RootFs $rootfs
 }
 
 Describe 'Enter-VirtContainer' -Skip:(Test-VirtCapabilityMissing root) {

@@ -3,24 +3,12 @@ BeforeDiscovery {
 }
 
 BeforeAll {
-    Import-Module "$PSScriptRoot/TestHelpers.psm1" -Force
-    Import-Module "$PSScriptRoot/ContainerTestHelpers.psm1" -Force
-    Import-VirtTools
-    $script:skip = Test-VirtCapabilityMissing root
+    . "$PSScriptRoot/ContainerSuite.ps1" -Tag get
     $script:id = 'VirtTools.PowerShell.Commands.Containers.GetVirtContainerCommand'
-    if (-not $skip) {
-        $script:rootfs = New-TestRootFs -Path (Join-Path ([IO.Path]::GetTempPath()) "pester-get-$PID")
-    }
-    $script:pwsh = [Environment]::ProcessPath
-    $script:pwshArgs = @(if ((Split-Path -Leaf $pwsh) -like 'dotnet*') { Join-Path $PSHOME 'pwsh.dll' })
-    $script:manifest = Join-Path (Get-RepoRoot) 'VirtTools.psd1'
 }
 
 AfterAll {
-    if (-not $skip) {
-        Remove-TestContainer
-        Remove-Item -Recurse -Force $rootfs -ErrorAction SilentlyContinue
-    }
+    Remove-ContainerSuite -RootFs $rootfs
 }
 
 Describe 'Get-VirtContainer' -Skip:(Test-VirtCapabilityMissing root) {

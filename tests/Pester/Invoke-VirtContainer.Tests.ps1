@@ -3,13 +3,9 @@ BeforeDiscovery {
 }
 
 BeforeAll {
-    Import-Module "$PSScriptRoot/TestHelpers.psm1" -Force
-    Import-Module "$PSScriptRoot/ContainerTestHelpers.psm1" -Force
-    Import-VirtTools
-    $script:skip = Test-VirtCapabilityMissing root
+    . "$PSScriptRoot/ContainerSuite.ps1" -Tag invoke
     $script:id = 'VirtTools.PowerShell.Commands.Containers.InvokeVirtContainerCommand'
     if (-not $skip) {
-        $script:rootfs = New-TestRootFs -Path (Join-Path ([IO.Path]::GetTempPath()) "pester-invoke-$PID")
         # A file outside the rootfs that only an escaped process can see.
         $script:marker = Join-Path ([IO.Path]::GetTempPath()) "pester-escape-marker-$PID"
         Set-Content $marker 'outside'
@@ -17,10 +13,8 @@ BeforeAll {
 }
 
 AfterAll {
-    if (-not $skip) {
-        Remove-TestContainer
-        Remove-Item -Recurse -Force $rootfs, $marker -ErrorAction SilentlyContinue
-    }
+    Remove-ContainerSuite -RootFs $rootfs
+    if ($marker) { Remove-Item -Force $marker -ErrorAction SilentlyContinue }
 }
 
 Describe 'Invoke-VirtContainer: the issue''s must-work block' -Skip:(Test-VirtCapabilityMissing root) {

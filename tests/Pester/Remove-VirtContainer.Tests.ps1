@@ -3,21 +3,12 @@ BeforeDiscovery {
 }
 
 BeforeAll {
-    Import-Module "$PSScriptRoot/TestHelpers.psm1" -Force
-    Import-Module "$PSScriptRoot/ContainerTestHelpers.psm1" -Force
-    Import-VirtTools
-    $script:skip = Test-VirtCapabilityMissing root
+    . "$PSScriptRoot/ContainerSuite.ps1" -Tag remove
     $script:id = 'VirtTools.PowerShell.Commands.Containers.RemoveVirtContainerCommand'
-    if (-not $skip) {
-        $script:rootfs = New-TestRootFs -Path (Join-Path ([IO.Path]::GetTempPath()) "pester-remove-$PID")
-    }
 }
 
 AfterAll {
-    if (-not $skip) {
-        Remove-TestContainer
-        Remove-Item -Recurse -Force $rootfs -ErrorAction SilentlyContinue
-    }
+    Remove-ContainerSuite -RootFs $rootfs
 }
 
 Describe 'Remove-VirtContainer' -Skip:(Test-VirtCapabilityMissing root) {

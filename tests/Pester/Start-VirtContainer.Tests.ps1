@@ -3,21 +3,12 @@ BeforeDiscovery {
 }
 
 BeforeAll {
-    Import-Module "$PSScriptRoot/TestHelpers.psm1" -Force
-    Import-Module "$PSScriptRoot/ContainerTestHelpers.psm1" -Force
-    Import-VirtTools
-    $script:skip = Test-VirtCapabilityMissing root
+    . "$PSScriptRoot/ContainerSuite.ps1" -Tag start
     $script:id = 'VirtTools.PowerShell.Commands.Containers.StartVirtContainerCommand'
-    if (-not $skip) {
-        $script:rootfs = New-TestRootFs -Path (Join-Path ([IO.Path]::GetTempPath()) "pester-start-$PID")
-    }
 }
 
 AfterAll {
-    if (-not $skip) {
-        Remove-TestContainer
-        Remove-Item -Recurse -Force $rootfs -ErrorAction SilentlyContinue
-    }
+    Remove-ContainerSuite -RootFs $rootfs
 }
 
 Describe 'Start-VirtContainer' -Skip:(Test-VirtCapabilityMissing root) {

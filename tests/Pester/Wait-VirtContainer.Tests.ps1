@@ -3,21 +3,12 @@ BeforeDiscovery {
 }
 
 BeforeAll {
-    Import-Module "$PSScriptRoot/TestHelpers.psm1" -Force
-    Import-Module "$PSScriptRoot/ContainerTestHelpers.psm1" -Force
-    Import-VirtTools
-    $script:skip = Test-VirtCapabilityMissing root
+    . "$PSScriptRoot/ContainerSuite.ps1" -Tag wait
     $script:id = 'VirtTools.PowerShell.Commands.Containers.WaitVirtContainerCommand'
-    if (-not $skip) {
-        $script:rootfs = New-TestRootFs -Path (Join-Path ([IO.Path]::GetTempPath()) "pester-wait-$PID")
-    }
 }
 
 AfterAll {
-    if (-not $skip) {
-        Remove-TestContainer
-        Remove-Item -Recurse -Force $rootfs -ErrorAction SilentlyContinue
-    }
+    Remove-ContainerSuite -RootFs $rootfs
 }
 
 Describe 'Wait-VirtContainer' -Skip:(Test-VirtCapabilityMissing root) {
