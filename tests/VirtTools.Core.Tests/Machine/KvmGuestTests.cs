@@ -82,7 +82,7 @@ public sealed class KvmGuestTests(Xunit.Abstractions.ITestOutputHelper output)
         {
             Assert.Equal(MachineState.Crashed, machine.State);
             Assert.Contains("triple-faulted", machine.Reason);
-            Assert.Contains("RIP 0x100035", machine.Reason);   // mov cr0, eax (see paging.asm)
+            Assert.Contains("RIP 0x100035", machine.Reason);   // mov cr0, eax (the PAGING block of protected.asm)
             Assert.Equal("", machine.Output.ToString());
             return;
         }
