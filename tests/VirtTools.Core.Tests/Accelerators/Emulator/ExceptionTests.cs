@@ -76,6 +76,7 @@ public sealed class ExceptionTests
     [InlineData("protected", Vectors.GP, 0u, "xor eax, eax\nf: mov ss, ax")]                 // null SS
     [InlineData("protected", Vectors.GP, 0x1F8u, "mov ax, 0x1f8\nf: mov ds, ax")]              // beyond the GDT limit
     [InlineData("protected", Vectors.NP, 0x50u, "mov ax, 0x50\nf: mov ds, ax")]                // not present
+    [InlineData("protected", Vectors.SS, 0x50u, "mov ax, 0x50\nf: mov ss, ax")]                // not present, as SS: #SS, not #NP
     [InlineData("protected", Vectors.GP, 0u, "mov eax, 0x80000000\nf: mov cr0, eax")]          // PG without PE
     [InlineData("long", Vectors.GP, 0u, "mov ecx, 0x12345678\nf: rdmsr")]                     // unknown MSR
     [InlineData("long", Vectors.GP, 0x80u * 8 + 2, "mov word [0x1000 + 0x80*16 + 4], 0x6e00\nf: int 0x80")] // gate not present: IDT error code
