@@ -124,7 +124,7 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
 
     private IVirtualCpu Bsp => vcpus[0];
 
-    /// <summary>Raised once, on the vCPU thread, when the machine reaches Stopped or Crashed.</summary>
+    /// <summary>Raised once, on the last vCPU thread to leave, when the machine reaches Stopped or Crashed.</summary>
     public event Action<VirtMachine>? Ended;
 
     public IInterruptAcknowledge? Interrupts => pic;
