@@ -55,7 +55,7 @@ public static class MachineLayout
     /// </summary>
     public const ulong MpFloatingPointer = 0xf_0000;
 
-    /// <summary>0xf0010: the MP configuration table right after it (44 + 20 per vCPU + 152 bytes; 5.3 KiB at 254 vCPUs).</summary>
+    /// <summary>0xf0010: the MP configuration table right after it (44 + 20 per vCPU + 160 bytes; 5.2 KiB at 254 vCPUs).</summary>
     public const ulong MpConfigurationTable = 0xf_0010;
 
     /// <summary>0x100000 (1 MiB): where kernels and high flat binaries load.</summary>

@@ -10,8 +10,8 @@ namespace VirtTools.Machine.Loaders;
 /// spec's chapter 4 and kvmtool's x86/mptable.c: a 16-byte floating pointer at
 /// <see cref="MachineLayout.MpFloatingPointer"/>, then the configuration table with, in the order
 /// the spec asks for, one processor entry per vCPU (APIC id = vCPU index, vCPU 0 the BSP), the ISA
-/// bus, the IOAPIC, one I/O interrupt entry per ISA IRQ and the two local interrupt entries of
-/// virtual-wire mode. Only written for machines whose interrupt controllers are KVM's in-kernel ones.
+/// bus, the IOAPIC, one I/O interrupt entry per ISA IRQ (0-15) and the two local interrupt entries
+/// of virtual-wire mode (Firecracker's arch/x86_64/mptable.rs writes the same set). Only written for machines whose interrupt controllers are KVM's in-kernel ones.
 /// </summary>
 public static class MpTable
 {
@@ -42,12 +42,12 @@ public static class MpTable
     /// <summary>Destination APIC id 0xff in a local interrupt entry: every local APIC.</summary>
     public const byte AllLocalApics = 0xff;
 
-    /// <summary>ISA IRQ 2 is the slave 8259's cascade input: it never carries a device interrupt, so it has no entry (as in SeaBIOS).</summary>
-    public const int CascadeIrq = MachineLayout.CascadeIrq;
+    /// <summary>ISA IRQs with an I/O interrupt entry: all 16 lines of the two 8259s.</summary>
+    public const int IsaIrqs = 16;
 
     /// <summary>Bytes of the configuration table for <paramref name="processors"/> processors.</summary>
     public static int ConfigurationTableSize(int processors) =>
-        HeaderSize + processors * ProcessorEntrySize + (2 + 15 + 2) * OtherEntrySize;
+        HeaderSize + processors * ProcessorEntrySize + (2 + IsaIrqs + 2) * OtherEntrySize;
 
     /// <summary>The IOAPIC's id in the table: the first id after the processors' (ids must be unique across APICs).</summary>
     public static byte IoApicId(int processors) => (byte)processors;
@@ -79,18 +79,16 @@ public static class MpTable
         Span<byte> address = stackalloc byte[4];
         BinaryPrimitives.WriteUInt32LittleEndian(address, (uint)MachineLayout.IoApic);
         Other(table, ref at, ref entries, [IoApicEntry, ioapic, IoApicVersion, 1, .. address]);
-        // KVM's default routing (virt/kvm/irqchip.c, arch/x86/kvm/irq_comm.c) sends GSI n to IOAPIC pin n
+        // KVM's default routing (arch/x86/kvm/irq_comm.c default_routing) sends GSI n to IOAPIC pin n
         // and 8259 input n alike, so ISA IRQ n is INTIN n. Flags 0: polarity and trigger as the ISA bus
         // defines them (active high, edge).
-        for (byte irq = 0; irq < 16; irq++)
+        for (byte irq = 0; irq < IsaIrqs; irq++)
         {
-            if (irq != CascadeIrq)
-            {
-                Other(table, ref at, ref entries, [IoInterruptEntry, InterruptInt, 0, 0, IsaBus, irq, ioapic, irq]);
-            }
+            Other(table, ref at, ref entries, [IoInterruptEntry, InterruptInt, 0, 0, IsaBus, irq, ioapic, irq]);
         }
-        // Virtual wire on every local APIC: LINT0 takes the 8259's ExtINT, LINT1 is NMI.
-        Other(table, ref at, ref entries, [LocalInterruptEntry, InterruptExtInt, 0, 0, IsaBus, 0, AllLocalApics, 0]);
+        // Virtual wire: the 8259's INTR reaches the BSP's LINT0 as ExtINT (the only LAPIC KvmVcpu
+        // configures so); NMI reaches LINT1 of every LAPIC.
+        Other(table, ref at, ref entries, [LocalInterruptEntry, InterruptExtInt, 0, 0, IsaBus, 0, 0, 0]);
         Other(table, ref at, ref entries, [LocalInterruptEntry, InterruptNmi, 0, 0, IsaBus, 0, AllLocalApics, 1]);
 
         var header = table.AsSpan(0, HeaderSize);

@@ -69,7 +69,7 @@ public sealed class MpTableTests : IDisposable
         Assert.Equal(4, table[6]);
         Assert.Equal("VIRTTOOL", Encoding.ASCII.GetString(table, 8, 8));
         Assert.Equal((uint)MachineLayout.LocalApic, BinaryPrimitives.ReadUInt32LittleEndian(table.AsSpan(36)));
-        Assert.Equal(processors + 2 + 15 + 2, BinaryPrimitives.ReadUInt16LittleEndian(table.AsSpan(34)));
+        Assert.Equal(processors + 2 + 16 + 2, BinaryPrimitives.ReadUInt16LittleEndian(table.AsSpan(34)));
         Assert.InRange(MachineLayout.MpConfigurationTable + (ulong)table.Length, 0xf0000UL, 0x100000UL);
     }
 
@@ -127,9 +127,9 @@ public sealed class MpTableTests : IDisposable
         Assert.Equal(expectedProcessors, processors);                                    // only vCPU 0 has the BSP flag
         Assert.Equal(new[] { ((byte)0, "ISA   ") }, buses);
         Assert.Equal(new[] { ((byte)3, (byte)1, (uint)MachineLayout.IoApic) }, ioapics);  // id after the processors', enabled
-        var irqs = Enumerable.Range(0, 16).Where(irq => irq != 2).Select(irq => ((byte)0, (byte)0, (byte)irq, (byte)3, (byte)irq));
-        Assert.Equal(irqs, ioInterrupts);                                                 // ISA IRQ n -> INTIN n, cascade left out
-        (byte, byte, byte)[] expectedLocal = [(MpTable.InterruptExtInt, 0xff, 0), (MpTable.InterruptNmi, 0xff, 1)];
+        var irqs = Enumerable.Range(0, 16).Select(irq => ((byte)0, (byte)0, (byte)irq, (byte)3, (byte)irq));
+        Assert.Equal(irqs, ioInterrupts);                                                 // ISA IRQ n -> INTIN n of IOAPIC 3
+        (byte, byte, byte)[] expectedLocal = [(MpTable.InterruptExtInt, 0, 0), (MpTable.InterruptNmi, 0xff, 1)];
         Assert.Equal(expectedLocal, localInterrupts);
     }
 
