@@ -28,4 +28,27 @@ Describe 'Get-VirtMachineRegister' {
         $r.Rip | Should -BeLessThan 0x100100
         (Get-VirtMachine pester-regs2).State | Should -Be 'Running'
     }
+
+    It 'reads each vCPU of a 2-vCPU machine with -Processor' -Skip:(Test-VirtCapabilityMissing kvm) {
+        New-VirtMachine -Name pester-regs-smp -Accelerator Kvm -MemoryMB 16 -ProcessorCount 2 -Mode Protected -LoadAddress 0x10000 `
+            -Image (Get-TestGuest -Name smpspin -Destination $TestDrive) | Out-Null
+        # Before the start the AP sits in its reset state, waiting for INIT-SIPI-SIPI.
+        $ap = Get-VirtMachineRegister -Name pester-regs-smp -Processor 1
+        $ap.Processor | Should -Be 1
+        $ap.Mode | Should -Be 'Real'
+        $ap.Rip | Should -Be 0xfff0
+        (Get-VirtMachineRegister -Name pester-regs-smp).Rip | Should -Be 0x10000
+        Start-VirtMachine -Name pester-regs-smp
+        $deadline = [DateTime]::UtcNow.AddSeconds(30)
+        do {
+            Start-Sleep -Milliseconds 50
+            $ap = Get-VirtMachineRegister -Name pester-regs-smp -Processor 1
+        } until ($ap.Mode -eq 'Protected32' -or [DateTime]::UtcNow -gt $deadline)
+        $ap.Mode | Should -Be 'Protected32'
+        $ap.Rip | Should -BeGreaterThan 0x11000
+        $ap.Rip | Should -BeLessThan 0x12000
+        $err = $null
+        Get-VirtMachineRegister -Name pester-regs-smp -Processor 2 -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -Be 'ProcessorNotFound,VirtTools.PowerShell.Commands.Machines.GetVirtMachineRegisterCommand'
+    }
 }

@@ -25,6 +25,14 @@ Describe 'Invoke-VirtMachine' {
         $r.HostKvmKind | Should -Not -Be 'None'
     }
 
+    It 'runs a 2-vCPU guest whose BSP starts the AP with INIT-SIPI-SIPI' -Skip:(Test-VirtCapabilityMissing kvm) {
+        $r = Invoke-VirtMachine -Accelerator Kvm -ProcessorCount 2 -Image (Get-TestGuest -Name smp -Destination $TestDrive) `
+            -Mode Protected -LoadAddress 0x10000 -Timeout 00:00:30
+        $r.State | Should -Be 'Stopped'
+        $r.ExitCode | Should -Be 2
+        $r.Output | Should -Be "smp: bsp apic 0, 2 cpus in the MP table`r`nap apic 1`r`nsmp: 2 cpus up`r`n"
+    }
+
     It 'starts a real-mode image at 0000:LoadAddress' -Skip:(Test-VirtCapabilityMissing kvm) {
         $r = Invoke-VirtMachine -Accelerator Kvm -Image (Get-TestGuest -Name real -Destination $TestDrive) -Mode Real -LoadAddress 0x1000 -Timeout 00:00:30
         $r.Output | Should -Be "real mode`r`ntick tick tick `r`n"

@@ -31,8 +31,33 @@ Describe 'New-VirtMachine' {
         Get-VirtMachine -Name pester-whatif -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
     }
 
-    It 'refuses more than one vCPU for now' -Skip:(Test-VirtCapabilityMissing kvm) {
-        { New-VirtMachine -Name pester-smp -Accelerator Kvm -ProcessorCount 2 -Image (Get-TestGuest -Name long -Destination $TestDrive) } |
-            Should -Throw -ErrorId 'ProcessorCountNotSupported,VirtTools.PowerShell.Commands.Machines.NewVirtMachineCommand'
+    It 'creates a 2-vCPU machine that Get-VirtMachine lists with ProcessorCount 2' -Skip:(Test-VirtCapabilityMissing kvm) {
+        New-VirtMachine -Name pester-smp -Accelerator Kvm -MemoryMB 16 -ProcessorCount 2 -Mode Protected -LoadAddress 0x10000 `
+            -Image (Get-TestGuest -Name smp -Destination $TestDrive) | Out-Null
+        (Get-VirtMachine -Name pester-smp).ProcessorCount | Should -Be 2
+        Start-VirtMachine -Name pester-smp
+        $deadline = [DateTime]::UtcNow.AddSeconds(30)
+        while ((Get-VirtMachine -Name pester-smp).State -eq 'Running' -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
+        $m = Get-VirtMachine -Name pester-smp
+        $m.State | Should -Be 'Stopped'
+        $m.ExitCode | Should -Be 2
+    }
+
+    It 'refuses more than one vCPU without a local APIC model: <Case>' -Skip:(Test-VirtCapabilityMissing kvm) -ForEach @(
+        @{ Case = 'user-space devices'; Arguments = @{ Accelerator = 'Kvm'; UserSpaceDevices = $true }; Why = 'user-space devices' }
+        @{ Case = 'the emulator'; Arguments = @{ Accelerator = 'Emulator' }; Why = 'the emulator has no local APIC model' }
+    ) {
+        $image = Get-TestGuest -Name smp -Destination $TestDrive
+        $err = { New-VirtMachine -Name pester-smp-refused -ProcessorCount 2 @Arguments -Image $image -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ProcessorCountNotSupported,VirtTools.PowerShell.Commands.Machines.NewVirtMachineCommand' -PassThru
+        $err.CategoryInfo.Category | Should -Be 'NotEnabled'
+        $err.CategoryInfo.TargetName | Should -Be '2'
+        $err.Exception.Message | Should -Match $Why
+        Get-VirtMachine -Name pester-smp-refused -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+
+    It 'refuses more vCPUs than KVM and the MP table allow' -Skip:(Test-VirtCapabilityMissing kvm) {
+        { New-VirtMachine -Name pester-smp-many -Accelerator Kvm -ProcessorCount 255 -Image (Get-TestGuest -Name smp -Destination $TestDrive) -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ProcessorCountTooHigh,VirtTools.PowerShell.Commands.Machines.NewVirtMachineCommand'
     }
 }

@@ -49,6 +49,15 @@ public static class MachineLayout
     /// <summary>[0x9fc00, 0x100000): EBDA, VGA window and BIOS area: reserved in the e820 map.</summary>
     public const ulong LowRamEnd = 0x9fc00;
 
+    /// <summary>
+    /// 0xf0000: the MP floating pointer structure (16 bytes), in the BIOS area where the MP spec says
+    /// an OS looks for it (<see cref="Loaders.MpTable"/>; written when the irqchip is KVM's).
+    /// </summary>
+    public const ulong MpFloatingPointer = 0xf_0000;
+
+    /// <summary>0xf0010: the MP configuration table right after it (44 + 20 per vCPU + 160 bytes; 5.2 KiB at 254 vCPUs).</summary>
+    public const ulong MpConfigurationTable = 0xf_0010;
+
     /// <summary>0x100000 (1 MiB): where kernels and high flat binaries load.</summary>
     public const ulong HighMemory = 0x100000;
 

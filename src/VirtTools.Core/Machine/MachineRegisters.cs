@@ -13,6 +13,9 @@ public sealed record MachineRegisters(
     ulong GdtBase, ushort GdtLimit, ulong IdtBase, ushort IdtLimit,
     string Mode)
 {
+    /// <summary>The vCPU these registers belong to (its APIC id); 0 is the bootstrap processor.</summary>
+    public int Processor { get; init; }
+
     public static MachineRegisters From(string name, in Registers r, in SpecialRegisters s) => new(
         name, r.Rax, r.Rbx, r.Rcx, r.Rdx, r.Rsi, r.Rdi, r.Rsp, r.Rbp, r.R8, r.R9, r.R10, r.R11, r.R12, r.R13, r.R14, r.R15,
         r.Rip, r.Rflags, s.Cs.Selector, s.Ds.Selector, s.Es.Selector, s.Fs.Selector, s.Gs.Selector, s.Ss.Selector,

@@ -9,11 +9,13 @@ namespace VirtTools.Machine;
 
 /// <summary>
 /// One machine: guest memory, the port and MMIO buses with their devices, an accelerator VM and its
-/// vCPU, and the vCPU loop. Built by <see cref="Create"/> as a recipe of independent steps (open the
-/// accelerator, map memory, in-kernel devices, user-space devices, load the image, create the vCPU).
-/// The loop is an explicit state machine (Running / Paused / final) driven from any thread through
-/// <see cref="Pause"/>, <see cref="Resume"/> and <see cref="Stop"/>. Lock order: <c>sync</c> (this
-/// machine's state) may be taken before a device's or the PIC's lock, never after one.
+/// vCPUs, and the vCPU loops. Built by <see cref="Create"/> as a recipe of independent steps (open the
+/// accelerator, map memory, in-kernel devices, user-space devices, firmware tables, load the image,
+/// create the vCPUs). Each vCPU has its own thread running the same loop; together they form one
+/// explicit state machine (Running / Paused / final) driven from any thread through
+/// <see cref="Pause"/>, <see cref="Resume"/> and <see cref="Stop"/>: Paused once every loop is parked,
+/// final once every loop has left. Lock order: <c>sync</c> (this machine's state) may be taken before
+/// a device's or the PIC's lock, never after one.
 /// </summary>
 public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
 {
@@ -29,14 +31,22 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
     private readonly Stopwatch sinceCreate = Stopwatch.StartNew();
     private IAccelerator accelerator = null!;
     private IVirtualMachine vm = null!;
-    private IVirtualCpu vcpu = null!;
+    /// <summary>vCPU k has APIC id k; vCPU 0 is the bootstrap processor the loader sets up.</summary>
+    private IVirtualCpu[] vcpus = [];
     private Uart16550 uart = null!;
     private PicPair? pic;
-    private Thread? thread;
+    /// <summary>The thread running each vCPU's loop (index = vCPU), set when the machine starts.</summary>
+    private Thread?[] threads = [];
     private MachineState state = MachineState.Created;
-    /// <summary>What the host or the guest asked the loop to do at its next turn.</summary>
+    /// <summary>What the host or the guest asked the loops to do at their next turn.</summary>
     private Request request;
     private string? stopReason;
+    /// <summary>Why the machine crashed, set by the first vCPU that hit a fatal exit (or whose loop failed).</summary>
+    private string? crashReason;
+    /// <summary>vCPU loops that have not ended yet; the last one to leave finishes the machine.</summary>
+    private int live;
+    /// <summary>vCPU loops parked for a pause; the machine is Paused when all live loops are.</summary>
+    private int parked;
     private bool disposed;
 
     private enum Request { None, Pause, Stop }
@@ -107,9 +117,14 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
 
     public long UnhandledMmioAccesses => MmioBus.UnhandledReads + MmioBus.UnhandledWrites;
 
-    public ulong? InstructionsRetired => vcpu.InstructionsRetired;
+    public ulong? InstructionsRetired => Bsp.InstructionsRetired;
 
-    /// <summary>Raised once, on the vCPU thread, when the machine reaches Stopped or Crashed.</summary>
+    /// <summary>The vCPUs, index = APIC id.</summary>
+    public int ProcessorCount => vcpus.Length;
+
+    private IVirtualCpu Bsp => vcpus[0];
+
+    /// <summary>Raised once, on the last vCPU thread to leave, when the machine reaches Stopped or Crashed.</summary>
     public event Action<VirtMachine>? Ended;
 
     public IInterruptAcknowledge? Interrupts => pic;
@@ -117,10 +132,14 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
     /// <summary>Builds a machine ready to start; on failure everything created so far is released.</summary>
     public static VirtMachine Create(MachineConfig config)
     {
-        if (config.ProcessorCount != 1)
+        if (config.ProcessorCount < 1)
         {
-            throw new VirtToolsException("ProcessorCountNotSupported", VirtErrorKind.NotSupported,
-                $"machines have one vCPU for now (asked for {config.ProcessorCount})", config.ProcessorCount);
+            throw new VirtToolsException("ProcessorCountInvalid", VirtErrorKind.InvalidArgument,
+                $"a machine needs at least one vCPU (asked for {config.ProcessorCount})", config.ProcessorCount);
+        }
+        if (config.ProcessorCount > 1 && !config.InKernelDevices)
+        {
+            throw NoLocalApic(config, "user-space devices (-UserSpaceDevices) have no local APIC model");
         }
         var machine = new VirtMachine(config);
         try
@@ -128,8 +147,10 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
             machine.OpenAccelerator();
             machine.MapMemory();
             machine.vm.CreateInKernelDevices();
+            machine.CheckLocalApics();
             machine.AttachDevices();
-            machine.CreateVcpu();
+            machine.WriteFirmwareTables();
+            machine.CreateVcpus();
             log.Information("Machine {Name} created on {Accelerator} ({Memory} MiB, in-kernel devices {InKernel})",
                 config.Name, machine.accelerator.Description, config.MemoryBytes >> 20, machine.vm.HasInKernelIrqchip);
             return machine;
@@ -145,6 +166,10 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
     {
         accelerator = AcceleratorFactory.Open(Config.Accelerator);
         owned.Add(accelerator);
+        if (Config.ProcessorCount > 1 && accelerator.Kind == Host.AcceleratorKind.Emulator)
+        {
+            throw NoLocalApic(Config, "the emulator has no local APIC model");
+        }
         vm = accelerator.CreateVm(new VmOptions(Config.ProcessorCount, Config.InKernelDevices));
         owned.Add(vm);
     }
@@ -186,23 +211,73 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
         PortBus.Insert(new DebugExit(OnDebugExit), MachineLayout.DebugExit, DebugExit.Length);
     }
 
-    private void CreateVcpu()
+    /// <summary>
+    /// More than one vCPU needs local APICs: the BSP starts the others with INIT-SIPI-SIPI, and only
+    /// KVM's in-kernel irqchip models them.
+    /// </summary>
+    private void CheckLocalApics()
     {
-        vcpu = vm.CreateVcpu(0);
-        owned.Add(vcpu);
-        ImageLoader.Load(Memory, vcpu.GetSpecialRegisters(), Config.Boot).Apply(vcpu);
+        if (Config.ProcessorCount > 1 && !vm.HasInKernelIrqchip)
+        {
+            throw NoLocalApic(Config, $"{accelerator.Description} has no in-kernel irqchip, so no local APIC model");
+        }
+    }
+
+    private static VirtToolsException NoLocalApic(MachineConfig config, string why) =>
+        new("ProcessorCountNotSupported", VirtErrorKind.NotSupported,
+            $"{config.ProcessorCount} vCPUs need local APICs to start the others with INIT-SIPI-SIPI, and {why}; use one vCPU, or KVM with in-kernel devices",
+            config.ProcessorCount);
+
+    /// <summary>
+    /// The MP table (what a BIOS leaves so the OS finds its processors and the IOAPIC), for machines
+    /// whose interrupt controllers are KVM's: a user-space PIC has no IOAPIC or local APIC to describe.
+    /// Written before the image, so an image that loads over the BIOS area wins.
+    /// </summary>
+    private void WriteFirmwareTables()
+    {
+        if (!vm.HasInKernelIrqchip)
+        {
+            return;
+        }
+        var (signature, _, _, features) = System.Runtime.Intrinsics.X86.X86Base.IsSupported
+            ? System.Runtime.Intrinsics.X86.X86Base.CpuId(1, 0)
+            : (0, 0, 0, 0);
+        MpTable.Write(Memory, Config.ProcessorCount, (uint)signature, (uint)features);
+    }
+
+    /// <summary>vCPU 0 gets the loader's boot state; the others wait for the guest's start-up IPIs.</summary>
+    private void CreateVcpus()
+    {
+        vcpus = new IVirtualCpu[Config.ProcessorCount];
+        for (var index = 0; index < vcpus.Length; index++)
+        {
+            vcpus[index] = vm.CreateVcpu(index);
+            owned.Add(vcpus[index]);
+        }
+        threads = new Thread?[vcpus.Length];
+        ImageLoader.Load(Memory, Bsp.GetSpecialRegisters(), Config.Boot).Apply(Bsp);
     }
 
     private IInterruptLine Line(int irq) => pic is null ? new AcceleratorLine(vm, irq) : pic.Line(irq);
 
-    /// <summary>Starts the vCPU thread.</summary>
+    /// <summary>Starts one thread per vCPU.</summary>
     public void Start()
     {
         lock (sync)
         {
             EnterRunning();
-            thread = new Thread(RunLoop) { IsBackground = true, Name = $"vcpu0:{Name}" };
-            thread.Start();
+            StartThreads(from: 0);
+        }
+    }
+
+    /// <summary>Starts the loops of vCPUs <paramref name="from"/> and up, each on a thread named <c>vcpuK:name</c>.</summary>
+    private void StartThreads(int from)
+    {
+        for (var index = from; index < vcpus.Length; index++)
+        {
+            var k = index;
+            threads[k] = new Thread(() => RunLoop(k)) { IsBackground = true, Name = $"vcpu{k}:{Name}" };
+            threads[k]!.Start();
         }
     }
 
@@ -216,9 +291,12 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
         lock (sync)
         {
             EnterRunning();
-            thread = Thread.CurrentThread;
+            threads[0] = Thread.CurrentThread;
+            StartThreads(from: 1);
         }
-        RunLoop();
+        RunLoop(0);
+        // The BSP's loop can leave before the APs' loops have: the machine is final when the last one has.
+        WaitForExit(Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>Created -> Running, for both ways of starting; the caller holds <c>sync</c>.</summary>
@@ -231,6 +309,7 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
                 $"machine '{Name}' is {state}; only a Created machine can start", Name);
         }
         state = MachineState.Running;
+        live = vcpus.Length;
         StartTime = DateTime.UtcNow;
         clock.Start();
     }
@@ -245,7 +324,7 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
                 throw NotIn(MachineState.Running, "pause");
             }
             request = Request.Pause;
-            vcpu.RequestExit();
+            KickAll();
             while (state == MachineState.Running)
             {
                 Monitor.Wait(sync);
@@ -294,7 +373,7 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
             Monitor.PulseAll(sync);
             if (force)
             {
-                vcpu.RequestExit();
+                KickAll();
             }
             var deadline = Stopwatch.StartNew();
             while (!IsFinal(state))
@@ -334,11 +413,12 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
 
     public void SendInput(ReadOnlySpan<byte> input) => uart.Enqueue(input);
 
-    /// <summary>The vCPU's registers; a running machine is paused for the read and resumed.</summary>
-    public (Registers Registers, SpecialRegisters Special) ReadRegisters()
+    /// <summary>The registers of vCPU <paramref name="processor"/>; a running machine is paused for the read and resumed.</summary>
+    public (Registers Registers, SpecialRegisters Special) ReadRegisters(int processor = 0)
     {
         lock (sync)
         {
+            var vcpu = Vcpu(processor);
             var wasRunning = state == MachineState.Running;
             if (wasRunning)
             {
@@ -364,11 +444,12 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
     /// way to single-step the emulator and read guest state. Port and MMIO accesses go to this
     /// machine's buses as usual.
     /// </summary>
-    public T WithVcpu<T>(Func<IVirtualCpu, T> action)
+    public T WithVcpu<T>(Func<IVirtualCpu, T> action, int processor = 0)
     {
         lock (sync)
         {
             ObjectDisposedException.ThrowIf(disposed, this);
+            var vcpu = Vcpu(processor);
             var wasRunning = state == MachineState.Running;
             if (wasRunning)
             {
@@ -388,56 +469,69 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
         }
     }
 
-    // ---- the vCPU loop --------------------------------------------------------------------------
+    private IVirtualCpu Vcpu(int processor) =>
+        processor >= 0 && processor < vcpus.Length
+            ? vcpus[processor]
+            : throw new VirtToolsException("ProcessorNotFound", VirtErrorKind.InvalidArgument,
+                $"machine '{Name}' has {vcpus.Length} vCPU(s) (0-{vcpus.Length - 1}); there is no vCPU {processor}", processor);
+
+    // ---- the vCPU loops ---------------------------------------------------------------------------
 
     private enum Outcome { Handled, Interrupted, Stopped }
 
-    private void RunLoop()
+    /// <summary>The loop of vCPU <paramref name="index"/>, on that vCPU's thread.</summary>
+    private void RunLoop(int index)
     {
+        var vcpu = vcpus[index];
         try
         {
-            while (true)
+            while (AwaitTurn())
             {
-                if (!AwaitTurn())
-                {
-                    return;
-                }
                 var exit = vcpu.Run(this);
-                if (TimeToFirstExit is null)
+                if (index == 0 && TimeToFirstExit is null)
                 {
                     sinceCreate.Stop();
                     TimeToFirstExit = sinceCreate.Elapsed;
                 }
                 Exits.Count(exit.Reason);
-                if (HandleExit(exit) == Outcome.Stopped)
+                if (HandleExit(index, exit) == Outcome.Stopped)
                 {
-                    return;
+                    break;
                 }
             }
         }
         catch (Exception e)
         {
-            log.Error(e, "vCPU loop of {Name} failed", Name);
+            log.Error(e, "vCPU {Index} loop of {Name} failed", index, Name);
             lock (sync)
             {
-                Finish(MachineState.Crashed, $"the VMM failed: {e.Message}");
+                crashReason ??= $"the VMM failed on {VcpuName(index)}: {e.Message}";
+                request = Request.Stop;
             }
+        }
+        finally
+        {
+            Leave();
         }
     }
 
-    /// <summary>Parks the loop while paused; false when it must end (a stop was requested).</summary>
+    /// <summary>Parks the calling loop while a pause is requested; false when it must end (a stop was requested).</summary>
     private bool AwaitTurn()
     {
         lock (sync)
         {
             while (request == Request.Pause)
             {
-                SetState(MachineState.Paused);
+                parked++;
+                if (parked == live)
+                {
+                    SetState(MachineState.Paused);
+                }
                 Monitor.Wait(sync);
+                parked--;
             }
             if (request == Request.Stop)
             {
-                Finish(MachineState.Stopped, stopReason ?? "stopped");
                 return false;
             }
             if (state == MachineState.Paused)
@@ -448,15 +542,40 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
         }
     }
 
-    private Outcome HandleExit(VcpuExit exit)
+    /// <summary>
+    /// A loop ends: the machine is stopping, so the other vCPUs are kicked out of the guest (a graceful
+    /// stop waits for one vCPU's next exit, not for all of them); the last loop to leave finishes the machine.
+    /// </summary>
+    private void Leave()
+    {
+        lock (sync)
+        {
+            live--;
+            request = Request.Stop;
+            KickAll();
+            if (live == 0)
+            {
+                Finish(crashReason is null ? MachineState.Stopped : MachineState.Crashed, crashReason ?? stopReason ?? "stopped");
+            }
+        }
+    }
+
+    private static string VcpuName(int index) => $"vCPU {index}";
+
+    private Outcome HandleExit(int index, VcpuExit exit)
     {
         if (exit.IsFatal)
         {
-            var rip = SafeRip();
+            var rip = SafeRip(vcpus[index]);
+            var detail = rip is null ? exit.Detail! : $"{exit.Detail} (RIP 0x{rip:x})";
             lock (sync)
             {
-                FatalExit = exit;
-                Finish(MachineState.Crashed, rip is null ? exit.Detail! : $"{exit.Detail} (RIP 0x{rip:x})");
+                if (crashReason is null)
+                {
+                    FatalExit = exit;
+                    crashReason = vcpus.Length > 1 ? $"{VcpuName(index)}: {detail}" : detail;
+                }
+                request = Request.Stop;
             }
             return Outcome.Stopped;
         }
@@ -470,6 +589,7 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
                 lock (sync)
                 {
                     request = request == Request.Stop ? request : Request.Pause;
+                    KickAll();
                 }
                 return Outcome.Handled;
             case VcpuExitReason.Interrupted:
@@ -500,9 +620,9 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
         lock (sync)
         {
             Monitor.PulseAll(sync);
-            if (state == MachineState.Running && Thread.CurrentThread != thread)
+            if (state == MachineState.Running && Thread.CurrentThread != threads[0])
             {
-                vcpu.RequestExit();
+                Bsp.RequestExit();
             }
         }
     }
@@ -516,6 +636,10 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
         RequestStop($"the guest wrote {value} to the debug-exit port");
     }
 
+    /// <summary>
+    /// The guest ended the machine (debug exit, reset line) from one vCPU's exit: that loop sees the
+    /// request at its next turn, the other vCPUs are kicked out of the guest at once.
+    /// </summary>
     private void RequestStop(string reason)
     {
         lock (sync)
@@ -523,10 +647,30 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
             stopReason ??= reason;
             request = Request.Stop;
             Monitor.PulseAll(sync);
+            if (vcpus.Length > 1)
+            {
+                KickAll();
+            }
         }
     }
 
-    private ulong? SafeRip()
+    /// <summary>
+    /// Makes every vCPU leave the guest promptly (immediate_exit plus the kick signal on KVM), except the
+    /// one the calling thread runs: that loop looks at the request before it enters the guest again, and
+    /// a kick to itself would leave the signal pending on a thread that may outlive the machine.
+    /// </summary>
+    private void KickAll()
+    {
+        for (var i = 0; i < vcpus.Length; i++)
+        {
+            if (threads.Length <= i || threads[i] != Thread.CurrentThread)
+            {
+                vcpus[i].RequestExit();
+            }
+        }
+    }
+
+    private static ulong? SafeRip(IVirtualCpu vcpu)
     {
         try
         {
@@ -588,7 +732,7 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
 
     public void Dispose()
     {
-        Thread? running;
+        Thread[] running;
         lock (sync)
         {
             if (disposed)
@@ -596,9 +740,9 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
                 return;
             }
             disposed = true;
-            running = thread;
+            running = threads.OfType<Thread>().Where(t => t != Thread.CurrentThread).ToArray();
         }
-        if (running is not null && running != Thread.CurrentThread)
+        if (running.Length > 0)
         {
             try
             {
@@ -608,7 +752,10 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
             {
                 log.Warning("Machine {Name} did not stop cleanly: {Message}", Name, e.Message);
             }
-            running.Join();
+            foreach (var thread in running)
+            {
+                thread.Join();
+            }
         }
         // Reverse order of creation: vCPU before VM before memory before the /dev/kvm fd.
         for (var i = owned.Count - 1; i >= 0; i--)

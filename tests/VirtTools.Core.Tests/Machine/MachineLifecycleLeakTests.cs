@@ -36,16 +36,50 @@ public sealed class MachineLifecycleLeakTests(Xunit.Abstractions.ITestOutputHelp
         Assert.InRange(after.Threads, 0, before.Threads + 4);
     }
 
-    private static void Cycle(byte[] image)
+    /// <summary>
+    /// The same check for 2-vCPU machines (two vCPU fds, two kvm_run mappings and two threads per
+    /// cycle); each cycle also waits until the guest has started its AP through INIT-SIPI-SIPI.
+    /// </summary>
+    [SkippableFact]
+    public void FiveHundredTwoVcpuCyclesLeakNoFdMappingOrThread()
+    {
+        Requires.Kvm();
+        var image = GuestImages.Get("smpspin");
+        for (var i = 0; i < 10; i++)
+        {
+            Cycle(image, processors: 2);
+        }
+        var before = Snapshot();
+        for (var i = 0; i < Cycles; i++)
+        {
+            Cycle(image, processors: 2);
+        }
+        var after = Snapshot();
+        output.WriteLine($"before: {before}; after {Cycles} two-vCPU cycles: {after}");
+        Assert.InRange(after.Fds, 0, before.Fds + 8);
+        Assert.InRange(after.Mappings, 0, before.Mappings + 64);
+        Assert.InRange(after.Threads, 0, before.Threads + 4);
+    }
+
+    private static void Cycle(byte[] image, int processors = 1)
     {
         using var machine = VirtMachine.Create(new MachineConfig
         {
             Name = "leak",
             Accelerator = AcceleratorKind.Kvm,
             MemoryBytes = 4UL << 20,
-            Boot = new LoadRequest(image, ImageFormat.Flat, CpuMode.Long, 0x100000),
+            ProcessorCount = processors,
+            Boot = processors == 1
+                ? new LoadRequest(image, ImageFormat.Flat, CpuMode.Long, 0x100000)
+                : new LoadRequest(image, ImageFormat.Flat, CpuMode.Protected, 0x10000),
         });
         machine.Start();
+        // Two vCPUs: stop once the AP runs, so every cycle also takes the INIT-SIPI-SIPI path.
+        var deadline = System.Diagnostics.Stopwatch.StartNew();
+        while (processors > 1 && !machine.Output.ToString().Contains("cpus up") && deadline.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            Thread.Sleep(1);
+        }
         machine.Stop(force: true);
         Assert.Equal(MachineState.Stopped, machine.State);
     }

@@ -20,6 +20,11 @@ public sealed class KvmAccelerator : IAccelerator
         SupportedCpuid = system.GetSupportedCpuid();
         HasIrqchip = system.CheckExtension(KvmCapability.Irqchip) > 0;
         HasPit2 = system.CheckExtension(KvmCapability.Pit2) > 0;
+        // KVM_CAP_MAX_VCPUS is the hard limit per VM; kernels without it allow KVM_CAP_NR_VCPUS, and
+        // without that 4 (Documentation/virt/kvm/api.rst, KVM_CREATE_VCPU).
+        var recommended = system.CheckExtension(KvmCapability.NrVcpus);
+        var max = system.CheckExtension(KvmCapability.MaxVcpus);
+        MaxVcpus = max > 0 ? max : recommended > 0 ? recommended : 4;
     }
 
     public AcceleratorKind Kind => AcceleratorKind.Kvm;
@@ -38,6 +43,9 @@ public sealed class KvmAccelerator : IAccelerator
     internal bool HasIrqchip { get; }
 
     internal bool HasPit2 { get; }
+
+    /// <summary>The most vCPUs one VM may have on this host (KVM_CAP_MAX_VCPUS).</summary>
+    public int MaxVcpus { get; }
 
     /// <summary>Opens /dev/kvm and refuses it unless the API version and the required capabilities are there.</summary>
     public static KvmAccelerator Open(string path = KvmSystem.DevicePath)

@@ -77,4 +77,13 @@ internal static class KvmIoctl
 
     /// <summary>_IOW(KVMIO, 0x90, struct kvm_cpuid2).</summary>
     public const uint SetCpuid2 = 0x4008ae90;
+
+    /// <summary>_IOWR(KVMIO, 0x91, struct kvm_cpuid2): the CPUID table a vCPU was given.</summary>
+    public const uint GetCpuid2 = 0xc008ae91;
+
+    /// <summary>_IOR(KVMIO, 0x98, struct kvm_mp_state): runnable, waiting for INIT/SIPI, halted, ...</summary>
+    public const uint GetMpState = 0x8004ae98;
+
+    /// <summary>_IOW(KVMIO, 0x99, struct kvm_mp_state).</summary>
+    public const uint SetMpState = 0x4004ae99;
 }

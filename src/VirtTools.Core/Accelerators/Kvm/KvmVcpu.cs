@@ -46,13 +46,17 @@ internal sealed unsafe class KvmVcpu : IVirtualCpu
         try
         {
             // CPUID before MSRs (Firecracker's order): MSR validity depends on the CPUID the guest sees.
-            fixed (byte* cpuid = kvm.SupportedCpuid)
+            fixed (byte* cpuid = KvmCpuid.ForVcpu(kvm.SupportedCpuid, index, vm.ProcessorCount))
             {
                 Check(KvmNative.Ioctl(fd.Fd, KvmIoctl.SetCpuid2, cpuid), "KVM_SET_CPUID2");
             }
-            if (vm.HasInKernelIrqchip)
+            if (vm.HasInKernelIrqchip && index == 0)
             {
                 ConfigureLapic();
+            }
+            else if (vm.HasInKernelIrqchip)
+            {
+                AwaitStartupIpi();
             }
         }
         catch
@@ -302,9 +306,48 @@ internal sealed unsafe class KvmVcpu : IVirtualCpu
         return new ReadOnlySpan<ulong>(run + KvmRunLayout.InternalData, (int)count).ToArray();
     }
 
+    /// <summary>
+    /// Application processors start parked in the in-kernel LAPIC's wait-for-SIPI state, as on a real
+    /// board: the guest's BSP wakes them with INIT-SIPI-SIPI. KVM already does this for every vCPU but
+    /// the reset BSP (id 0) when the irqchip exists before the vCPU; checked, and set if a kernel did not.
+    /// </summary>
+    private void AwaitStartupIpi()
+    {
+        if (MpState is KvmMpState.Uninitialized or KvmMpState.InitReceived)
+        {
+            return;
+        }
+        var state = (uint)KvmMpState.Uninitialized;
+        Check(KvmNative.Ioctl(fd.Fd, KvmIoctl.SetMpState, &state), "KVM_SET_MP_STATE");
+    }
+
+    /// <summary>KVM_GET_MP_STATE: whether this vCPU runs, waits for a SIPI, or is halted in the kernel.</summary>
+    internal KvmMpState MpState
+    {
+        get
+        {
+            uint state;
+            Check(KvmNative.Ioctl(fd.Fd, KvmIoctl.GetMpState, &state), "KVM_GET_MP_STATE");
+            return (KvmMpState)state;
+        }
+    }
+
+    /// <summary>KVM_GET_CPUID2: the table this vCPU was given (the tests read the APIC ids back).</summary>
+    internal byte[] GetCpuid()
+    {
+        var buffer = new byte[8 + 1024 * 40];
+        fixed (byte* p = buffer)
+        {
+            *(uint*)p = 1024;
+            Check(KvmNative.Ioctl(fd.Fd, KvmIoctl.GetCpuid2, p), "KVM_GET_CPUID2");
+            return buffer[..(8 + (int)*(uint*)p * 40)];
+        }
+    }
+
     private void ConfigureLapic()
     {
-        // Without MP or ACPI tables Linux uses virtual-wire mode: LINT0 carries the 8259's INTR (ExtINT), LINT1 NMI.
+        // Virtual-wire mode on the BSP, as a BIOS leaves it (and as the MP table's local interrupt entries
+        // say): LINT0 carries the 8259's INTR (ExtINT), LINT1 NMI. APs keep their reset LVTs (masked).
         var lapic = stackalloc byte[1024];
         Check(KvmNative.Ioctl(fd.Fd, KvmIoctl.GetLapic, lapic), "KVM_GET_LAPIC");
         *(uint*)(lapic + ApicLvt0) = (*(uint*)(lapic + ApicLvt0) & ~0x700u) | (ApicModeExtInt << 8);

@@ -22,6 +22,7 @@ internal sealed unsafe class KvmVm : IVirtualMachine
     {
         this.kvm = kvm;
         this.options = options;
+        CheckProcessorCount(kvm, options.ProcessorCount);
         vm = kvm.System.CreateVm();
         try
         {
@@ -38,6 +39,24 @@ internal sealed unsafe class KvmVm : IVirtualMachine
     }
 
     internal int Fd => vm.Fd;
+
+    internal int ProcessorCount => options.ProcessorCount;
+
+    /// <summary>
+    /// The host's KVM_CAP_MAX_VCPUS, and 254: the MP table and the xAPIC give a processor an 8-bit id,
+    /// 0xff is the broadcast id, and the IOAPIC takes the id after the last processor.
+    /// </summary>
+    internal static int MaxProcessors(KvmAccelerator kvm) => Math.Min(kvm.MaxVcpus, 254);
+
+    private static void CheckProcessorCount(KvmAccelerator kvm, int count)
+    {
+        var max = MaxProcessors(kvm);
+        if (count > max)
+        {
+            throw new VirtToolsException("ProcessorCountTooHigh", VirtErrorKind.InvalidArgument,
+                $"KVM on this host allows at most {max} vCPUs per machine (KVM_CAP_MAX_VCPUS {kvm.MaxVcpus}, 8-bit APIC ids); asked for {count}", count);
+        }
+    }
 
     public bool HasInKernelIrqchip { get; private set; }
 

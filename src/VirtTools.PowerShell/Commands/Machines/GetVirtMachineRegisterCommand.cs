@@ -14,6 +14,10 @@ namespace VirtTools.PowerShell.Commands.Machines;
 /// <para>Shows the registers of the machine's vCPU.</para>
 /// </example>
 /// <example>
+/// <code>Get-VirtMachineRegister -Name smp -Processor 1</code>
+/// <para>Shows the registers of the machine's second vCPU (APIC id 1).</para>
+/// </example>
+/// <example>
 /// <code>'0x{0:x}' -f (Get-VirtMachineRegister -Name demo).Rip</code>
 /// <para>Shows the instruction pointer in hex.</para>
 /// </example>
@@ -21,14 +25,21 @@ namespace VirtTools.PowerShell.Commands.Machines;
 [OutputType(typeof(MachineRegisters))]
 public sealed class GetVirtMachineRegisterCommand : MachineCmdlet
 {
+    /// <summary>
+    /// <para>Which vCPU to read: its index, which is also its APIC id (0, the bootstrap processor, by default).</para>
+    /// </summary>
+    [Parameter]
+    [ValidateRange(0, 253)]
+    public int Processor { get; set; }
+
     protected override void ProcessRecord()
     {
         foreach (var machine in SelectMachines())
         {
             try
             {
-                var (regs, sregs) = Invoke(machine.ReadRegisters);
-                WriteObject(MachineRegisters.From(machine.Name, regs, sregs));
+                var (regs, sregs) = Invoke(() => machine.ReadRegisters(Processor));
+                WriteObject(MachineRegisters.From(machine.Name, regs, sregs) with { Processor = Processor });
             }
             catch (Exception e) when (e is not PipelineStoppedException)
             {

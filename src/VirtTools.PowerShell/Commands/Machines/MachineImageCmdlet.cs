@@ -22,7 +22,7 @@ public abstract class MachineImageCmdlet : VirtCmdlet
     public ulong MemoryMB { get; set; } = 64;
 
     /// <summary>
-    /// <para>Number of vCPUs. Only 1 is supported for now.</para>
+    /// <para>Number of vCPUs (KVM with its in-kernel irqchip only for more than one: the guest starts the others with INIT-SIPI-SIPI, and finds them in the MP table). At most 254, or the host's KVM_CAP_MAX_VCPUS if lower.</para>
     /// </summary>
     [Parameter]
     [ValidateRange(1, 256)]

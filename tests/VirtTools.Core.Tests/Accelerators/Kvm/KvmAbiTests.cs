@@ -35,6 +35,9 @@ public sealed class KvmAbiTests
         { nameof(KvmIoctl.GetLapic), "KVM_GET_LAPIC" },
         { nameof(KvmIoctl.SetLapic), "KVM_SET_LAPIC" },
         { nameof(KvmIoctl.SetCpuid2), "KVM_SET_CPUID2" },
+        { nameof(KvmIoctl.GetCpuid2), "KVM_GET_CPUID2" },
+        { nameof(KvmIoctl.GetMpState), "KVM_GET_MP_STATE" },
+        { nameof(KvmIoctl.SetMpState), "KVM_SET_MP_STATE" },
     };
 
     [Theory]
