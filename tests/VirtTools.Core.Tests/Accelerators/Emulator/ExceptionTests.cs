@@ -218,6 +218,36 @@ public sealed class ExceptionTests
         Assert.True(h.StoppedInHandler(0x30), $"stopped at {h.Cpu.Rip:x}");
         Assert.Null(h.Bus.PendingVector);
     }
+
+    /// <summary>
+    /// A word at offset FFFFh under 16-bit addressing runs past a 64 KiB segment (#GP), but not past
+    /// a longer protected-mode one: the check is against the segment's limit (found by the 16-bit
+    /// host-CPU oracle).
+    /// </summary>
+    [Theory]
+    [InlineData(0xFFFF, true)]
+    [InlineData(0x1FFFF, false)]
+    public void WordAtOffsetFfffFaultsOnlyPastTheSegmentLimit(int limit, bool faults)
+    {
+        using var h = new CpuHarness("protected");
+        const ulong dataBase = 0x200000;
+        ulong descriptor = ((ulong)limit & 0xFFFF) | (dataBase << 16) | (0x93UL << 40) | ((ulong)(limit >> 16) << 48);
+        h.Cpu.SetSegment(X86Decoder.DS, Segment.FromDescriptor(0x10, descriptor));
+        h.Write32(dataBase + 0xFFFF, 0xBEEF);
+        h.Load("mov ebx, 0xffff\nmov eax, 0x1234\nf: a16 mov ax, [bx]\nhlt");
+        Assert.Equal(CpuExit.Halted, h.Run());
+        if (faults)
+        {
+            Assert.True(h.StoppedInHandler(Vectors.GP));
+            Assert.Equal(0x1234UL, h.Cpu[X86Cpu.RAX]);
+        }
+        else
+        {
+            Assert.Equal(-1, h.Cpu.LastException);
+            Assert.Equal(0xBEEFUL, h.Cpu[X86Cpu.RAX]);
+        }
+    }
+
 }
 
 /// <summary>System-descriptor loads in long mode.</summary>
