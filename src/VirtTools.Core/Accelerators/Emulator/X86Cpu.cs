@@ -56,11 +56,6 @@ public sealed unsafe partial class X86Cpu
 
     /// <summary>Interrupts are held off for one instruction after STI, MOV SS and POP SS.</summary>
     private bool interruptShadow;
-    /// <summary>
-    /// MOV SS or POP SS just executed: its single-step trap is not taken, so the trap after the
-    /// next instruction covers both (SDM vol. 3, 7.8.3: debug exceptions are inhibited too).
-    /// </summary>
-    private bool debugShadow;
     private volatile bool stopRequested;
     internal bool PortBreakHit;
     /// <summary>Return from <see cref="Run"/> after an instruction that did port I/O (accelerator use).</summary>
@@ -185,7 +180,7 @@ public sealed unsafe partial class X86Cpu
         int done = 0;
         try
         {
-            if (breakpoints.Count == 0 && (eflags & TF) == 0)
+            if (breakpoints.Count == 0 && (eflags & TF) == 0 && !DebugBreakpointsArmed)
             {
                 ref Insn first = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(insns);
                 while (done < limit)
@@ -201,17 +196,11 @@ public sealed unsafe partial class X86Cpu
             }
             else if (limit > 0)
             {
-                // With breakpoints set or TF on, return to Run after each instruction so it can
-                // check the next address; TF as it was before the instruction decides the trap,
-                // so POPF that clears TF still traps and POPF that sets it does not yet.
-                bool step = (eflags & TF) != 0;
-                debugShadow = false;
-                Execute(ref insns[0]);
+                // With breakpoints set, TF on or DR7 armed, return to Run after each instruction
+                // so it can check the next address; TF as it was before the instruction decides
+                // the trap, so POPF that clears TF still traps and POPF that sets it does not yet.
+                ExecuteDebugged(ref insns[0]);
                 done = 1;
-                if (step && !debugShadow)
-                {
-                    SingleStepTrap();
-                }
             }
         }
         finally
@@ -220,21 +209,6 @@ public sealed unsafe partial class X86Cpu
         }
         return done;
     }
-
-    /// <summary>
-    /// The single-step #DB after an instruction that began with TF set: a trap, so the return
-    /// address is the next instruction (or the first of a handler that INT n just entered: the trap
-    /// is still pending after the delivery, as in Bochs). DR6.BS records the cause; the CPU never
-    /// clears DR6 bits, the handler does.
-    /// </summary>
-    private void SingleStepTrap()
-    {
-        Dr[6] |= Dr6SingleStep;
-        RaiseException(Vectors.DB, null);
-    }
-
-    /// <summary>DR6.BS (bit 14): the #DB was a single-step trap.</summary>
-    public const ulong Dr6SingleStep = 0x4000;
 
     private void Protect(Action action)
     {
