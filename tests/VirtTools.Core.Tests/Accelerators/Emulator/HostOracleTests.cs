@@ -4,11 +4,13 @@ using VirtTools.Accelerators.Emulator;
 namespace VirtTools.Tests.Accelerators.Emulator;
 
 /// <summary>
-/// The host CPU as the oracle: random sequences of unprivileged 64-bit integer instructions
-/// (random operands, sizes, immediates, initial flags, register and memory forms) run natively
-/// and on the emulator from the same state; registers, the flags the manuals define after the
-/// sequence, and the data buffer must match. A mismatch prints the sequence and initial state as
-/// a reproducer. The seed is fixed; VIRTTOOLS_ORACLE_RUNS raises the count (the benchmark task does).
+/// The host CPU as the oracle: random sequences of unprivileged integer instructions from
+/// <see cref="OracleGenerator"/> (random operands, sizes, immediates, initial flags, register and
+/// memory forms) run natively and on the emulator from the same state, in 64-bit code, in 32-bit
+/// code (compatibility mode) and in 16-bit code (an LDT code segment); registers, the flags the
+/// manuals define after the sequence, and the data buffer must match. A mismatch prints the
+/// sequence and initial state as a reproducer. The seeds are fixed; VIRTTOOLS_ORACLE_RUNS raises
+/// the count (the benchmark task does).
 /// </summary>
 public sealed unsafe class HostOracleTests
 {
