@@ -127,6 +127,56 @@ public sealed unsafe class HostOracleTests
         Assert.Equal(0x55667788u, BitConverter.ToUInt32(data, 0x1E020));
     }
 
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern long syscall(long number, long a, long b, long c);
+
+    /// <summary>
+    /// Signals that reach the thread while it runs 16-bit code (the kernel builds a 64-bit frame at
+    /// RSP and returns through espfix to the 16-bit SS) leave the code, its registers and the .NET
+    /// runtime undisturbed. SIGCHLD has a handler here (System.Native's, installed with Process).
+    /// </summary>
+    [SkippableFact]
+    public void HostSixteenBitCodeSurvivesSignals()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64);
+        const long SysGettid = 186, SysTgkill = 234, SigChld = 17;
+        Nasm.Assemble("nop"); // System.Native's SIGCHLD handler is in place once a process has run
+        long tid = syscall(SysGettid, 0, 0, 0);
+        int sent = 0;
+        bool done = false;
+        var signaller = new Thread(() =>
+        {
+            while (!Volatile.Read(ref done))
+            {
+                if (syscall(SysTgkill, Environment.ProcessId, tid, SigChld) == 0) { sent++; }
+                Thread.Sleep(1);
+            }
+        });
+        var data = new byte[OracleGenerator.DataSize16];
+        uint[] state = { 0, 0, 0x12345678, 0, 0, 0, 0, 0, 0x2 };
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        signaller.Start();
+        try
+        {
+            HostOracle.Run16("""
+                mov ecx, 0x20000000
+                spin: dec ecx
+                jnz spin
+                mov [0x10], edx
+                """, state, data);
+        }
+        finally
+        {
+            Volatile.Write(ref done, true);
+            signaller.Join();
+        }
+        Assert.True(sent >= 5, $"only {sent} signals were sent during {started.ElapsedMilliseconds} ms of 16-bit code");
+        Assert.Equal(0u, state[1]);
+        Assert.Equal(0x12345678u, state[2]);
+        Assert.Equal(0x12345678u, BitConverter.ToUInt32(data, 0x10));
+        Assert.Equal(OracleGenerator.ZF, state[8] & OracleGenerator.ZF);
+    }
+
     private static readonly string[] E32 = { "eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi" };
 
     private static string RunBoth32(string body, uint undefined, Random rnd)
@@ -205,8 +255,8 @@ public sealed unsafe class HostOracleTests
 
     /// <summary>
     /// The same sequence in 16-bit code natively (<see cref="HostOracle.Run16"/>) and on the emulator
-    /// in 16-bit protected mode: code segment based at the code, DS and SS both based at the data
-    /// segment and as long as the native one, so every address means the same byte on both sides.
+    /// in 16-bit protected mode: code segment based at the code, DS and SS both on a data segment
+    /// as long as the native one, so every address means the same byte on both sides.
     /// </summary>
     private static string RunBoth16(string body, uint undefined, Random rnd)
     {
@@ -230,8 +280,9 @@ public sealed unsafe class HostOracleTests
         h.Ram.Write(CpuHarness.Code, code);
         h.Ram.Pointer[CpuHarness.Code + (ulong)code.Length] = 0xF4;
         h.Ram.Write(GuestData, initialData);
-        var dataSegment = Segment.FromDescriptor(0x10, Descriptor16(GuestData, size - 1, 0x93));
-        h.Cpu.SetSegment(X86Decoder.CS, Segment.FromDescriptor(0x48, Descriptor16(CpuHarness.Code, 0xFFFF, 0x9B)));
+        // As natively: a 16-bit code segment, and a data segment with D/B = 1 (see HostOracle.Code16.cs).
+        var dataSegment = Segment.FromDescriptor(0x10, Descriptor(GuestData, size - 1, 0x93, 0x4));
+        h.Cpu.SetSegment(X86Decoder.CS, Segment.FromDescriptor(0x48, Descriptor(CpuHarness.Code, 0xFFFF, 0x9B, 0)));
         h.Cpu.SetSegment(X86Decoder.DS, dataSegment);
         h.Cpu.SetSegment(X86Decoder.SS, dataSegment);
         for (int r = 0; r < 8; r++)
@@ -283,10 +334,10 @@ public sealed unsafe class HostOracleTests
         return repro.ToString();
     }
 
-    /// <summary>A 16-bit, byte-granular segment descriptor (D/B = 0) with access byte <paramref name="access"/>.</summary>
-    private static ulong Descriptor16(ulong segmentBase, int limit, byte access) =>
+    /// <summary>A byte-granular segment descriptor with access byte <paramref name="access"/> and flags nibble <paramref name="flags"/> (G, D/B, L, AVL).</summary>
+    private static ulong Descriptor(ulong segmentBase, int limit, byte access, byte flags) =>
         ((ulong)limit & 0xFFFF) | ((segmentBase & 0xFFFFFF) << 16) | ((ulong)access << 40)
-        | (((ulong)limit >> 16 & 0xF) << 48) | ((segmentBase >> 24 & 0xFF) << 56);
+        | (((ulong)limit >> 16 & 0xF) << 48) | ((ulong)flags << 52) | ((segmentBase >> 24 & 0xFF) << 56);
 
     private static string RunBoth(string body, uint undefined, Random rnd)
     {
