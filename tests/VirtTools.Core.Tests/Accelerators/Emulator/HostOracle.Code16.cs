@@ -58,7 +58,7 @@ internal static unsafe partial class HostOracle
     /// code segment, registers and EFLAGS loaded (32-bit, through ES over the state page), DS and
     /// SS on the data segment whose base is <paramref name="data"/>'s copy, the body, everything
     /// stored back, and an o32 far jump to the 64-bit user code segment 0x33, which restores the
-    /// caller's DS, ES, SS and RSP. The data segment is exactly <paramref name="data"/> long. <paramref name="state"/> is EAX ECX EDX EBX ESP EBP ESI EDI
+    /// caller's DS, ES, SS and RSP. <paramref name="state"/> is EAX ECX EDX EBX ESP EBP ESI EDI
     /// EFLAGS; ESP is neither loaded nor stored (the body must not use the stack).
     /// <paramref name="data"/> is the whole data segment (any length up to 1 MiB).
     /// </summary>
