@@ -171,7 +171,7 @@ public sealed partial class X86Cpu
             case Op.MovRmSreg: WriteRm(ref i, Seg[i.Reg].Selector); break;
             case Op.MovSregRm:
                 LoadSegment(i.Reg, (ushort)ReadRm(ref i));
-                if (i.Reg == X86Decoder.SS) { interruptShadow = true; }
+                if (i.Reg == X86Decoder.SS) { interruptShadow = debugShadow = true; }
                 break;
             case Op.Lea: SetReg(i.Reg, size, EffectiveAddress(ref i)); break;
             case Op.Movzx:
@@ -287,7 +287,7 @@ public sealed partial class X86Cpu
                     ushort v = (ushort)Pop(size);
                     try { LoadSegment(i.Reg, v); }
                     catch (GuestFault) { R[RSP] = sp; throw; }
-                    if (i.Reg == X86Decoder.SS) { interruptShadow = true; }
+                    if (i.Reg == X86Decoder.SS) { interruptShadow = debugShadow = true; }
                     break;
                 }
             case Op.Pusha:

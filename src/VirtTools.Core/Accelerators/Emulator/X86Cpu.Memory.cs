@@ -102,11 +102,15 @@ public sealed unsafe partial class X86Cpu
             return v;
         }
         ulong phys = Translate(linear, AccessKind.Read);
+        WatchData(linear, size, write: false);
         if (phys + (ulong)size <= ramSize)
         {
-            int idx = (int)((linear >> 12) & (TlbEntries - 1));
-            tlbReadTag[idx] = (linear >> 12) + 1;
-            tlbReadPhys[idx] = phys & ~0xFFFUL;
+            if (!DataBreakpointPage(linear))
+            {
+                int idx = (int)((linear >> 12) & (TlbEntries - 1));
+                tlbReadTag[idx] = (linear >> 12) + 1;
+                tlbReadPhys[idx] = phys & ~0xFFFUL;
+            }
             return ReadPhys(phys, size);
         }
         return bus.ReadMmio(phys, size);
@@ -128,6 +132,7 @@ public sealed unsafe partial class X86Cpu
             return;
         }
         ulong phys = Translate(linear, AccessKind.Write);
+        WatchData(linear, size, write: true);
         if (phys + (ulong)size <= ramSize)
         {
             bool code = cache.IsCodePage(phys);
@@ -135,9 +140,12 @@ public sealed unsafe partial class X86Cpu
             {
                 cache.NotifyWrite(phys, size);
             }
-            int idx = (int)((linear >> 12) & (TlbEntries - 1));
-            tlbWriteTag[idx] = (linear >> 12) + 1;
-            tlbWritePhys[idx] = (phys & ~0xFFFUL) | (code ? 1UL : 0);
+            if (!DataBreakpointPage(linear))
+            {
+                int idx = (int)((linear >> 12) & (TlbEntries - 1));
+                tlbWriteTag[idx] = (linear >> 12) + 1;
+                tlbWritePhys[idx] = (phys & ~0xFFFUL) | (code ? 1UL : 0);
+            }
             WritePhys(phys, size, value);
             return;
         }

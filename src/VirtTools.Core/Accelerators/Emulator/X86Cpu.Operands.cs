@@ -59,7 +59,7 @@ public sealed partial class X86Cpu
     internal ulong Linear(ref Insn i)
     {
         ulong ea = EffectiveAddress(ref i);
-        if (i.AddrSize == 2 && ea + i.OpSize > 0x10000)
+        if (i.AddrSize == 2 && ea + i.OpSize > 0x10000 && ea + i.OpSize - 1 > Seg[i.Seg].Limit)
         {
             SegmentWrap(i.Seg);
         }
@@ -67,9 +67,10 @@ public sealed partial class X86Cpu
     }
 
     /// <summary>
-    /// An operand that runs past offset FFFFh of a 64 KiB segment: #SS(0) for the stack segment,
-    /// #GP(0) otherwise (the 286+ limit check; the 8086 wrapped inside the segment). Only checked
-    /// for 16-bit addressing, where segments are 64 KiB in practice.
+    /// An operand that runs past offset FFFFh and past its segment's limit: #SS(0) for the stack
+    /// segment, #GP(0) otherwise (the 286+ limit check; the 8086 wrapped inside the segment). Only
+    /// checked for 16-bit addressing; a protected-mode segment longer than 64 KiB (or a big real
+    /// mode one) takes an operand that straddles offset FFFFh without a fault.
     /// </summary>
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]
     private static void SegmentWrap(int seg) => throw new GuestFault(seg == X86Decoder.SS ? Vectors.SS : Vectors.GP, 0);

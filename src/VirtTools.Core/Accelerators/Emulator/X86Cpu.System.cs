@@ -81,7 +81,7 @@ public sealed partial class X86Cpu
                 return true;
             case Op.MovToDr:
                 RequireCpl0();
-                Dr[i.Reg & 7] = GetReg(i.Rm, size);
+                WriteDebugRegister(i.Reg & 7, GetReg(i.Rm, size));
                 return true;
             case Op.Lgdt:
             case Op.Lidt:

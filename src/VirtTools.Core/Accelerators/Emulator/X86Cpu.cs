@@ -180,14 +180,15 @@ public sealed unsafe partial class X86Cpu
         int done = 0;
         try
         {
-            if (breakpoints.Count == 0)
+            if (breakpoints.Count == 0 && (eflags & TF) == 0 && !DebugBreakpointsArmed)
             {
                 ref Insn first = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(insns);
                 while (done < limit)
                 {
                     Execute(ref Unsafe.Add(ref first, done));
                     done++;
-                    if (!block.Valid)
+                    // POPF or IRET may have set TF: the next instruction is single-stepped.
+                    if (!block.Valid || (eflags & TF) != 0)
                     {
                         break;
                     }
@@ -195,8 +196,10 @@ public sealed unsafe partial class X86Cpu
             }
             else if (limit > 0)
             {
-                // With breakpoints set, return to Run after each instruction so it can check the next address.
-                Execute(ref insns[0]);
+                // With breakpoints set, TF on or DR7 armed, return to Run after each instruction
+                // so it can check the next address; TF as it was before the instruction decides
+                // the trap, so POPF that clears TF still traps and POPF that sets it does not yet.
+                ExecuteDebugged(ref insns[0]);
                 done = 1;
             }
         }

@@ -219,6 +219,105 @@ public sealed class ExceptionTests
         Assert.True(h.StoppedInHandler(0x30), $"stopped at {h.Cpu.Rip:x}");
         Assert.Null(h.Bus.PendingVector);
     }
+
+    /// <summary>
+    /// A word at offset FFFFh under 16-bit addressing runs past a 64 KiB segment (#GP), but not past
+    /// a longer protected-mode one: the check is against the segment's limit (found by the 16-bit
+    /// host-CPU oracle).
+    /// </summary>
+    [Theory]
+    [InlineData(0xFFFF, true)]
+    [InlineData(0x1FFFF, false)]
+    public void WordAtOffsetFfffFaultsOnlyPastTheSegmentLimit(int limit, bool faults)
+    {
+        using var h = new CpuHarness("protected");
+        const ulong dataBase = 0x200000;
+        ulong descriptor = ((ulong)limit & 0xFFFF) | (dataBase << 16) | (0x93UL << 40) | ((ulong)(limit >> 16) << 48);
+        h.Cpu.SetSegment(X86Decoder.DS, Segment.FromDescriptor(0x10, descriptor));
+        h.Write32(dataBase + 0xFFFF, 0xBEEF);
+        h.Load("mov ebx, 0xffff\nmov eax, 0x1234\nf: a16 mov ax, [bx]\nhlt");
+        Assert.Equal(CpuExit.Halted, h.Run());
+        if (faults)
+        {
+            Assert.True(h.StoppedInHandler(Vectors.GP));
+            Assert.Equal(0x1234UL, h.Cpu[X86Cpu.RAX]);
+        }
+        else
+        {
+            Assert.Equal(-1, h.Cpu.LastException);
+            Assert.Equal(0xBEEFUL, h.Cpu[X86Cpu.RAX]);
+        }
+    }
+
+    /// <summary>
+    /// TF = 1 before an instruction means a #DB trap after it: POPF that sets TF is not stepped,
+    /// the next instruction is (return address past it, DR6.BS set, TF in the pushed EFLAGS).
+    /// </summary>
+    [Theory]
+    [InlineData("real")]
+    [InlineData("protected")]
+    [InlineData("long")]
+    public void SingleStepTrapsAfterTheInstructionFollowingPopf(string mode)
+    {
+        string body = mode switch
+        {
+            "real" => "pushf\nmov bp, sp\nor word [bp], 0x100\npopf\nf: mov ax, 7\nn: hlt",
+            "protected" => "pushfd\nor dword [esp], 0x100\npopfd\nf: mov eax, 7\nn: hlt",
+            _ => "pushfq\nor qword [rsp], 0x100\npopfq\nf: mov eax, 7\nn: hlt",
+        };
+        var (h, _, sp) = Raise(mode, body, Vectors.DB);
+        using var _h = h;
+        Assert.Equal(7UL, h.Cpu[X86Cpu.RAX] & 0xFFFF);
+        ulong n = Offset(body, mode, "n");
+        (ulong ret, ulong flags) = mode switch
+        {
+            "real" => (h.Read16(sp) + (ulong)h.Read16(sp + 2) * 16, h.Read16(sp + 4)),
+            "protected" => (h.Read32(sp), h.Read32(sp + 8)),
+            _ => (h.Read64(sp), h.Read64(sp + 16)),
+        };
+        Assert.Equal(n, ret);
+        Assert.NotEqual(0UL, flags & 0x100);
+        Assert.NotEqual(0UL, h.Cpu.Dr[6] & X86Cpu.Dr6SingleStep);
+        Assert.Equal(0U, h.Cpu.GetFlags() & 0x100); // cleared on entry to the handler
+    }
+
+    /// <summary>
+    /// A #DB handler that counts and returns: one trap per instruction that began with TF set
+    /// (the POPF that clears TF included), none for the POPF that set it, and none after MOV SS,
+    /// whose trap is taken after the next instruction instead.
+    /// </summary>
+    [Theory]
+    [InlineData(false, 6)]
+    [InlineData(true, 7)]
+    public void SingleStepCountsEachSteppedInstructionOnce(bool withMovSs, int traps)
+    {
+        using var h = new CpuHarness("protected");
+        const ulong count = 0x200000;
+        string movSs = withMovSs ? "mov bx, ss\nmov ss, bx\n" : "";
+        string body = $"""
+            pushfd
+            or dword [esp], 0x100
+            popfd
+            mov eax, 1
+            add eax, 2
+            {movSs}nop
+            pushfd
+            and dword [esp], ~0x100
+            popfd
+            nop
+            hlt
+            handler:
+            inc dword [0x{count:x}]
+            iretd
+            """;
+        ulong handler = Offset(body, "protected", "handler");
+        h.Write64(CpuHarness.Idt + 8 * (ulong)Vectors.DB, (handler & 0xFFFF) | (0x08UL << 16) | (0x8EUL << 40) | ((handler >> 16) << 48));
+        h.Load(body);
+        Assert.Equal(CpuExit.Halted, h.Run());
+        Assert.Equal(3UL, h.Cpu[X86Cpu.RAX]);
+        Assert.Equal((uint)traps, h.Read32(count));
+        Assert.Equal(0U, h.Cpu.GetFlags() & 0x100);
+    }
 }
 
 /// <summary>System-descriptor loads in long mode.</summary>

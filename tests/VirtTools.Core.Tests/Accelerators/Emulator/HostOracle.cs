@@ -8,7 +8,7 @@ namespace VirtTools.Tests.Accelerators.Emulator;
 /// epilogue that stores them back, and called through a function pointer. Only unprivileged,
 /// RSP-neutral code may run here; R15 is reserved as the base of the data buffer.
 /// </summary>
-internal static unsafe class HostOracle
+internal static unsafe partial class HostOracle
 {
     private const int ProtRead = 1, ProtWrite = 2, ProtExec = 4, MapPrivate = 2, MapAnonymous = 0x20;
 

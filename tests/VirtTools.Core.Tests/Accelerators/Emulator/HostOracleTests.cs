@@ -4,213 +4,21 @@ using VirtTools.Accelerators.Emulator;
 namespace VirtTools.Tests.Accelerators.Emulator;
 
 /// <summary>
-/// The host CPU as the oracle: random sequences of unprivileged 64-bit integer instructions
-/// (random operands, sizes, immediates, initial flags, register and memory forms) run natively
-/// and on the emulator from the same state; registers, the flags the manuals define after the
-/// sequence, and the data buffer must match. A mismatch prints the sequence and initial state as
-/// a reproducer. The seed is fixed; VIRTTOOLS_ORACLE_RUNS raises the count (the benchmark task does).
+/// The host CPU as the oracle: random sequences of unprivileged integer instructions from
+/// <see cref="OracleGenerator"/> (random operands, sizes, immediates, initial flags, register and
+/// memory forms) run natively and on the emulator from the same state, in 64-bit code, in 32-bit
+/// code (compatibility mode) and in 16-bit code (an LDT code segment); registers, the flags the
+/// manuals define after the sequence, and the data buffer must match. A mismatch prints the
+/// sequence and initial state as a reproducer. The seeds are fixed; VIRTTOOLS_ORACLE_RUNS raises
+/// the count (the benchmark task does).
 /// </summary>
 public sealed unsafe class HostOracleTests
 {
-    private const uint CF = 1, PF = 4, AF = 0x10, ZF = 0x40, SF = 0x80, OF = 0x800;
-    private const uint All = CF | PF | AF | ZF | SF | OF;
+    private const uint All = OracleGenerator.All;
     private const ulong GuestData = 0x200000;
-    private const int DataSize = 4096;
+    private const int DataSize = OracleGenerator.DataSize;
 
-    private static readonly int[] Pool = { 0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14 };
     private static readonly string[] R64 = { "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15" };
-    private static readonly string[] R32 = { "eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi", "r8d", "r9d", "r10d", "r11d", "r12d", "r13d", "r14d", "r15d" };
-    private static readonly string[] R16 = { "ax", "cx", "dx", "bx", "sp", "bp", "si", "di", "r8w", "r9w", "r10w", "r11w", "r12w", "r13w", "r14w", "r15w" };
-    private static readonly string[] R8 = { "al", "cl", "dl", "bl", "spl", "bpl", "sil", "dil", "r8b", "r9b", "r10b", "r11b", "r12b", "r13b", "r14b", "r15b" };
-
-    private static readonly string[] R8Legacy = { "al", "cl", "dl", "bl", "ah", "ch", "dh", "bh" };
-
-    /// <summary>Random instructions; <paramref name="bits"/> 32 means compatibility mode (no REX registers, EBP as the data base).</summary>
-    private sealed class Generator(Random rnd, int bits = 64)
-    {
-        /// <summary>Flags whose value is undefined after the instructions so far.</summary>
-        public uint Undefined;
-        public readonly StringBuilder Text = new();
-
-        private int Size() => bits == 32 ? new[] { 1, 2, 4 }[rnd.Next(3)] : new[] { 1, 2, 4, 8 }[rnd.Next(4)];
-        /// <summary>The widest operand in this mode stands in for a 64-bit request in 32-bit code.</summary>
-        private int W(int size) => bits == 32 && size == 8 ? 4 : size;
-        private static string Reg(int r, int size) => size switch { 1 => R8[r], 2 => R16[r], 4 => R32[r], _ => R64[r] };
-        private static readonly int[] Pool32 = { 0, 1, 2, 3, 6, 7 };
-        private string AnyReg(int size)
-        {
-            size = W(size);
-            if (bits == 32)
-            {
-                return size == 1 ? R8Legacy[rnd.Next(8)] : Reg(Pool32[rnd.Next(Pool32.Length)], size);
-            }
-            return Reg(Pool[rnd.Next(Pool.Length)], size);
-        }
-        private string Ptr(int size) => W(size) switch { 1 => "byte", 2 => "word", 4 => "dword", _ => "qword" };
-        private string Mem(int size) => $"{Ptr(size)} [{(bits == 32 ? "ebp" : "r15")} + {rnd.Next(DataSize - 8)}]";
-        private string Rm(int size) => rnd.Next(3) == 0 ? Mem(size) : AnyReg(size);
-        private long Imm(int size) => size switch { 1 => rnd.Next(-128, 128), 2 => rnd.Next(-32768, 32768), _ => rnd.Next(int.MinValue, int.MaxValue) };
-        private static uint CcReads(int cc) => (cc >> 1) switch { 0 => OF, 1 => CF, 2 => ZF, 3 => CF | ZF, 4 => SF, 5 => PF, 6 => SF | OF, _ => ZF | SF | OF };
-        private static readonly string[] Cc = { "o", "no", "b", "ae", "e", "ne", "be", "a", "s", "ns", "p", "np", "l", "ge", "le", "g" };
-
-        /// <summary>Adds one instruction whose flag inputs are all defined.</summary>
-        public void Next()
-        {
-            while (true)
-            {
-                var (asm, reads, defined, undefined) = Pick();
-                if ((reads & Undefined) != 0)
-                {
-                    continue;
-                }
-                Text.AppendLine(asm);
-                Undefined = (Undefined & ~defined) | undefined;
-                return;
-            }
-        }
-
-        private (string, uint, uint, uint) Pick()
-        {
-            int s = Size();
-            switch (rnd.Next(22))
-            {
-                case 0:
-                case 1:
-                    {
-                        string op = new[] { "add", "or", "adc", "sbb", "and", "sub", "xor", "cmp" }[rnd.Next(8)];
-                        bool logic = op is "or" or "and" or "xor";
-                        uint reads = op is "adc" or "sbb" ? CF : 0;
-                        string form = rnd.Next(3) switch
-                        {
-                            0 => $"{op} {Rm(s)}, {AnyReg(s)}",
-                            1 => $"{op} {AnyReg(s)}, {Rm(s)}",
-                            _ => $"{op} {Rm(s)}, {Imm(Math.Min(s, 4))}",
-                        };
-                        return (form, reads, logic ? All & ~AF : All, logic ? AF : 0);
-                    }
-                case 2: return ($"test {Rm(s)}, {AnyReg(s)}", 0, All & ~AF, AF);
-                case 3: return ($"{(rnd.Next(2) == 0 ? "inc" : "dec")} {Rm(s)}", 0, All & ~CF, 0);
-                case 4: return rnd.Next(2) == 0 ? ($"neg {Rm(s)}", 0u, All, 0u) : ($"not {Rm(s)}", 0u, 0u, 0u);
-                case 5:
-                    {
-                        string op = new[] { "rol", "ror", "rcl", "rcr", "shl", "shr", "sar" }[rnd.Next(7)];
-                        s = W(s);
-                        int count = rnd.Next(2) == 0 ? 1 : rnd.Next(64);
-                        int masked = count & (s == 8 ? 63 : 31);
-                        bool viaCl = rnd.Next(2) == 0;
-                        string target = Rm(s);
-                        if (viaCl && (target.Contains("cl") || target.Contains("cx") || target.Contains("ch")))
-                        {
-                            viaCl = false;
-                        }
-                        string text = viaCl ? $"mov cl, {count}\n{op} {target}, cl" : $"{op} {target}, {count}";
-                        if (masked == 0)
-                        {
-                            return (text, 0, 0, 0);
-                        }
-                        bool rotate = op is "rol" or "ror" or "rcl" or "rcr";
-                        uint reads = op is "rcl" or "rcr" ? CF : 0;
-                        uint undefined = masked == 1 ? 0 : OF;
-                        if (!rotate)
-                        {
-                            undefined |= AF;
-                            if (op != "sar" && masked >= s * 8) { undefined |= CF; }
-                        }
-                        uint defined = (rotate ? CF | OF : All) & ~undefined;
-                        return (text, reads, defined, undefined);
-                    }
-                case 6:
-                    {
-                        if (s == 1) { s = 4; }
-                        return rnd.Next(3) switch
-                        {
-                            0 => ($"imul {AnyReg(s)}, {Rm(s)}", 0, CF | OF, SF | ZF | AF | PF),
-                            1 => ($"imul {AnyReg(s)}, {Rm(s)}, {Imm(Math.Min(s, 4))}", 0, CF | OF, SF | ZF | AF | PF),
-                            _ => ($"{(rnd.Next(2) == 0 ? "mul" : "imul")} {Rm(rnd.Next(2) == 0 ? 1 : s)}", 0, CF | OF, SF | ZF | AF | PF),
-                        };
-                    }
-                case 7: return ($"mov {Rm(s)}, {AnyReg(s)}", 0, 0, 0);
-                case 8: return ($"mov {AnyReg(s)}, {Rm(s)}", 0, 0, 0);
-                case 9:
-                    {
-                        int src = rnd.Next(2) == 0 ? 1 : 2;
-                        int dst = src == 1 ? new[] { 2, 4, 8 }[rnd.Next(3)] : new[] { 4, 8 }[rnd.Next(2)];
-                        return ($"mov{(rnd.Next(2) == 0 ? "zx" : "sx")} {AnyReg(dst)}, {Rm(src)}", 0, 0, 0);
-                    }
-                case 10: return ($"xchg {Rm(s)}, {AnyReg(s)}", 0, 0, 0);
-                case 11:
-                    {
-                        if (s == 1) { s = 8; }
-                        string a = AnyReg(8), b = AnyReg(8);
-                        if (W(s) == 1) { s = 4; }
-                        return ($"lea {AnyReg(s)}, [{a} + {b} * {new[] { 1, 2, 4, 8 }[rnd.Next(4)]} + {rnd.Next(-1000, 1000)}]", 0, 0, 0);
-                    }
-                case 12:
-                    {
-                        if (s == 1) { s = 8; }
-                        string op = new[] { "bt", "bts", "btr", "btc" }[rnd.Next(4)];
-                        string text = rnd.Next(2) == 0 ? $"{op} {AnyReg(s)}, {AnyReg(s)}" : $"{op} {Rm(s)}, {rnd.Next(256)}";
-                        return (text, 0, CF, OF | SF | AF | PF);
-                    }
-                case 13:
-                    {
-                        // 32-bit BSF/BSR in 64-bit mode may or may not clear the upper half on a zero source.
-                        int size = rnd.Next(2) == 0 ? 2 : bits == 32 ? 4 : 8;
-                        return ($"{(rnd.Next(2) == 0 ? "bsf" : "bsr")} {AnyReg(size)}, {Rm(size)}", 0, ZF, CF | OF | SF | AF | PF);
-                    }
-                case 14:
-                    {
-                        if (s == 1) { s = 4; }
-                        int cc = rnd.Next(16);
-                        return ($"cmov{Cc[cc]} {AnyReg(s)}, {Rm(s)}", CcReads(cc), 0, 0);
-                    }
-                case 15:
-                    {
-                        int cc = rnd.Next(16);
-                        return ($"set{Cc[cc]} {Rm(1)}", CcReads(cc), 0, 0);
-                    }
-                case 16:
-                    {
-                        if (s == 1) { s = 4; }
-                        s = W(s);
-                        int count = rnd.Next(s == 2 ? 16 : s * 8);
-                        if (count == 0) { count = 1; }
-                        string text = $"{(rnd.Next(2) == 0 ? "shld" : "shrd")} {Rm(s)}, {AnyReg(s)}, {count}";
-                        return (text, 0, (All & ~AF) & ~(count == 1 ? 0 : OF), AF | (count == 1 ? 0 : OF));
-                    }
-                case 17:
-                    {
-                        if (s < 4) { s = 4; }
-                        return ($"bswap {AnyReg(W(s))}", 0, 0, 0);
-                    }
-                case 18: return ($"xadd {Rm(s)}, {AnyReg(s)}", 0, All, 0);
-                case 19: return ($"cmpxchg {Rm(s)}, {AnyReg(s)}", 0, All, 0);
-                case 20:
-                    return rnd.Next(9) switch
-                    {
-                        0 => ("cbw", 0, 0, 0),
-                        1 => ("cwde", 0, 0, 0),
-                        2 => (bits == 32 ? "cwde" : "cdqe", 0, 0, 0),
-                        3 => (bits == 32 ? "cdq" : "cqo", 0, 0, 0),
-                        4 => ("lahf", SF | ZF | AF | PF | CF, 0, 0),
-                        5 => ("sahf", 0, SF | ZF | AF | PF | CF, 0),
-                        6 => ("cmc", CF, CF, 0),
-                        7 => ("stc", 0, CF, 0),
-                        _ => ("cdq", 0, 0, 0),
-                    };
-                default:
-                    {
-                        if (s == 1) { s = 4; }
-                        return rnd.Next(3) switch
-                        {
-                            0 => ($"popcnt {AnyReg(s)}, {Rm(s)}", 0, All, 0),
-                            1 => ($"lzcnt {AnyReg(s)}, {Rm(s)}", 0, CF | ZF, OF | SF | AF | PF),
-                            _ => ($"tzcnt {AnyReg(s)}, {Rm(s)}", 0, CF | ZF, OF | SF | AF | PF),
-                        };
-                    }
-            }
-        }
-    }
 
     public static IEnumerable<object[]> Seeds()
     {
@@ -231,7 +39,7 @@ public sealed unsafe class HostOracleTests
         var failures = new StringBuilder();
         for (int n = 0; n < sequences; n++)
         {
-            var gen = new Generator(rnd);
+            var gen = new OracleGenerator(rnd);
             int length = rnd.Next(1, 12);
             for (int k = 0; k < length; k++)
             {
@@ -255,7 +63,7 @@ public sealed unsafe class HostOracleTests
         var failures = new StringBuilder();
         for (int n = 0; n < sequences; n++)
         {
-            var gen = new Generator(rnd, 32);
+            var gen = new OracleGenerator(rnd, 32);
             int length = rnd.Next(1, 12);
             for (int k = 0; k < length; k++)
             {
@@ -268,6 +76,105 @@ public sealed unsafe class HostOracleTests
             }
         }
         Assert.True(failures.Length == 0, failures.ToString());
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Seeds))]
+    public void EmulatorMatchesTheHostCpuIn16BitCode(int seed, int sequences)
+    {
+        Skip.IfNot(OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64);
+        var rnd = new Random(seed + 90000);
+        var failures = new StringBuilder();
+        for (int n = 0; n < sequences; n++)
+        {
+            var gen = new OracleGenerator(rnd, 16);
+            int length = rnd.Next(1, 12);
+            for (int k = 0; k < length; k++)
+            {
+                gen.Next();
+            }
+            string problem = RunBoth16(gen.Text.ToString(), gen.Undefined, rnd);
+            if (problem.Length > 0)
+            {
+                failures.AppendLine(problem);
+            }
+        }
+        Assert.True(failures.Length == 0, failures.ToString());
+    }
+
+    /// <summary>The native 16-bit runner itself: DS- and SS-relative 16-bit addresses, an address that wraps at 64 KiB, a 67h address past it, 32-bit operands and FLAGS.</summary>
+    [SkippableFact]
+    public void HostRunsSixteenBitCodeOnItsDataSegment()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64);
+        var data = new byte[OracleGenerator.DataSize16];
+        BitConverter.TryWriteBytes(data.AsSpan(0x1234 + 0x10), (ushort)0xBEEF);
+        BitConverter.TryWriteBytes(data.AsSpan(0x0FFE), 0x11223344u);
+        // EAX ECX EDX EBX ESP EBP ESI EDI EFLAGS; the upper halves of EBX and EBP must not matter to 16-bit addresses.
+        uint[] state = { 0, 0, 0, 0xDEAD1234, 0, 0xCAFEF000, 0x10, 0, 0x2 | OracleGenerator.CF };
+        HostOracle.Run16("""
+            mov ax, [bx + si]
+            mov [bp + 0x1000 + 8], ax
+            mov edx, [bp + 0x1ffe]
+            movzx ebp, bp
+            mov dword [ebp + ebp + 0x20], 0x55667788
+            adc ax, 1
+            """, state, data);
+        Assert.Equal(0xBEF1u, state[0] & 0xFFFF); // 0xBEEF + 1 + CF
+        Assert.Equal(0u, state[8] & OracleGenerator.CF);
+        Assert.Equal(0xBEEF, BitConverter.ToUInt16(data, 0x0008));
+        Assert.Equal(0x11223344u, state[2]);
+        Assert.Equal(0x55667788u, BitConverter.ToUInt32(data, 0x1E020));
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern long syscall(long number, long a, long b, long c);
+
+    /// <summary>
+    /// Signals that reach the thread while it runs 16-bit code (the kernel builds a 64-bit frame at
+    /// RSP and returns through espfix to the 16-bit SS) leave the code, its registers and the .NET
+    /// runtime undisturbed. SIGCHLD has a handler here (System.Native's, installed with Process).
+    /// </summary>
+    [SkippableFact]
+    public void HostSixteenBitCodeSurvivesSignals()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64);
+        const long SysGettid = 186, SysTgkill = 234, SigChld = 17;
+        Nasm.Assemble("nop"); // System.Native's SIGCHLD handler is in place once a process has run
+        long tid = syscall(SysGettid, 0, 0, 0);
+        int sent = 0;
+        bool done = false;
+        var signaller = new Thread(() =>
+        {
+            while (!Volatile.Read(ref done))
+            {
+                if (syscall(SysTgkill, Environment.ProcessId, tid, SigChld) == 0) { sent++; }
+                Thread.Sleep(1);
+            }
+        });
+        var data = new byte[OracleGenerator.DataSize16];
+        uint[] state = { 0, 0, 0x12345678, 0, 0, 0, 0, 0, 0x2 };
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        signaller.Start();
+        try
+        {
+            HostOracle.Run16("""
+                mov ecx, 0x20000000
+                spin: dec ecx
+                jnz spin
+                mov [0x10], edx
+                """, state, data);
+        }
+        finally
+        {
+            Volatile.Write(ref done, true);
+            signaller.Join();
+        }
+        Assert.True(sent >= 5, $"only {sent} signals were sent during {started.ElapsedMilliseconds} ms of 16-bit code");
+        Assert.Equal(0u, state[1]);
+        Assert.Equal(0x12345678u, state[2]);
+        Assert.Equal(0x12345678u, BitConverter.ToUInt32(data, 0x10));
+        Assert.Equal(OracleGenerator.ZF, state[8] & OracleGenerator.ZF);
     }
 
     private static readonly string[] E32 = { "eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi" };
@@ -345,6 +252,92 @@ public sealed unsafe class HostOracleTests
         repro.Append($" eflags={initial[8]:x} (ebp = data base)");
         return repro.ToString();
     }
+
+    /// <summary>
+    /// The same sequence in 16-bit code natively (<see cref="HostOracle.Run16"/>) and on the emulator
+    /// in 16-bit protected mode: code segment based at the code, DS and SS both on a data segment
+    /// as long as the native one, so every address means the same byte on both sides.
+    /// </summary>
+    private static string RunBoth16(string body, uint undefined, Random rnd)
+    {
+        const int size = OracleGenerator.DataSize16;
+        var state = new uint[9];
+        for (int r = 0; r < 8; r++)
+        {
+            state[r] = rnd.Next(3) switch { 0 => (uint)rnd.Next(256), 1 => (uint)rnd.Next() ^ ((uint)rnd.Next(2) << 31), _ => uint.MaxValue - (uint)rnd.Next(4) };
+        }
+        state[8] = 2 | ((uint)rnd.Next() & All);
+        byte[] data = new byte[size];
+        rnd.NextBytes(data);
+        var initial = (uint[])state.Clone();
+        var initialData = (byte[])data.Clone();
+
+        var native = (uint[])state.Clone();
+        HostOracle.Run16(body, native, data);
+
+        using var h = new CpuHarness("protected");
+        byte[] code = Nasm.Assemble("bits 16\n" + body);
+        h.Ram.Write(CpuHarness.Code, code);
+        h.Ram.Pointer[CpuHarness.Code + (ulong)code.Length] = 0xF4;
+        h.Ram.Write(GuestData, initialData);
+        // As natively: a 16-bit code segment, and a data segment with D/B = 1 (see HostOracle.Code16.cs).
+        var dataSegment = Segment.FromDescriptor(0x10, Descriptor(GuestData, size - 1, 0x93, 0x4));
+        h.Cpu.SetSegment(X86Decoder.CS, Segment.FromDescriptor(0x48, Descriptor(CpuHarness.Code, 0xFFFF, 0x9B, 0)));
+        h.Cpu.SetSegment(X86Decoder.DS, dataSegment);
+        h.Cpu.SetSegment(X86Decoder.SS, dataSegment);
+        for (int r = 0; r < 8; r++)
+        {
+            if (r != X86Cpu.RSP) { h.Cpu[r] = state[r]; }
+        }
+        h.Cpu.SetFlags(state[8]);
+        h.Cpu.Rip = 0;
+        var exit = h.Cpu.Run(10_000);
+        var sb = new StringBuilder();
+        if (exit != CpuExit.Halted || h.Cpu.Rip != (ulong)code.Length + 1)
+        {
+            sb.Append($" emulator stopped ({exit}) at {h.Cpu.Rip:x} after exception {h.Cpu.LastException};");
+        }
+        for (int r = 0; r < 8; r++)
+        {
+            if (r != X86Cpu.RSP && native[r] != (uint)h.Cpu[r])
+            {
+                sb.Append($" {E32[r]}={(uint)h.Cpu[r]:x} host {native[r]:x};");
+            }
+        }
+        uint mask = All & ~undefined;
+        uint ef = h.Cpu.GetFlags() & mask, nf = native[8] & mask;
+        if (ef != nf)
+        {
+            sb.Append($" flags={ef:x} host {nf:x} (compared {mask:x});");
+        }
+        var emuData = h.Ram.Span.Slice((int)GuestData, size);
+        int first = emuData.CommonPrefixLength(data);
+        if (first < size)
+        {
+            sb.Append($" data[{first:x}]={emuData[first]:x2} host {data[first]:x2};");
+        }
+        if (sb.Length == 0)
+        {
+            return "";
+        }
+        var repro = new StringBuilder("MISMATCH (16-bit code):" + sb + "\n  code:\n");
+        foreach (var line in body.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            repro.AppendLine("    " + line);
+        }
+        repro.Append("  initial:");
+        for (int r = 0; r < 8; r++)
+        {
+            if (r != X86Cpu.RSP) { repro.Append($" {E32[r]}={initial[r]:x}"); }
+        }
+        repro.Append($" eflags={initial[8]:x} (DS = SS = a {size:x}-byte data segment)");
+        return repro.ToString();
+    }
+
+    /// <summary>A byte-granular segment descriptor with access byte <paramref name="access"/> and flags nibble <paramref name="flags"/> (G, D/B, L, AVL).</summary>
+    private static ulong Descriptor(ulong segmentBase, int limit, byte access, byte flags) =>
+        ((ulong)limit & 0xFFFF) | ((segmentBase & 0xFFFFFF) << 16) | ((ulong)access << 40)
+        | (((ulong)limit >> 16 & 0xF) << 48) | ((ulong)flags << 52) | ((segmentBase >> 24 & 0xFF) << 56);
 
     private static string RunBoth(string body, uint undefined, Random rnd)
     {
