@@ -11,8 +11,8 @@
     VM used to run all 200 000 OUTs (seconds of CPU) before the next one was built: on this kernel's
     EEVDF scheduler a thread that just ran a long CPU burst carries negative lag and waits behind the
     other runnable tasks, so on a loaded host the next build queued for milliseconds that the C side,
-    whose VMs stop at their first exit, never paid (per-thread schedstat: 4-19 ms of run-queue wait in
-    ours against under 0.2 ms in C). docs/machine.md, Known limits, has the figures.
+    whose VMs stop at their first exit, never paid (per-thread schedstat: 2-19 ms of run-queue wait in
+    ours against under 0.2 ms in most of C's VMs). docs/machine.md, Known limits, has the figures.
     The reference is tests/Bench/kvm_reference.c, compiled here with gcc. Target: ours within 1.5x.
 #>
 $ErrorActionPreference = 'Stop'
