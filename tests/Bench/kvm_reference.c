@@ -8,8 +8,8 @@
  * boot MSRs of the long-mode loader (CpuSetup.BootMsrs). Not mirrored: our open-time API-version
  * and capability checks (a few KVM_CHECK_EXTENSION calls) and the log.
  *
- *   kvm_reference <guest.bin> <runs>
- * prints "first_exit_us <median>" (create VM .. first exit, over <runs> VMs) and
+ *   kvm_reference <guest.bin> <runs> [first|rate]
+ * prints "first_exit_us <median>" (create VM .. first exit, over <runs> VMs) and/or
  * "exits_per_second <n>" (one run of the whole guest, OUTs to port 0x80 until a write to 0xf4).
  */
 #define _GNU_SOURCE
@@ -104,7 +104,9 @@ int main(int argc, char **argv) {
     FILE *f = fopen(argv[1], "rb"); if (!f) { perror(argv[1]); return 1; }
     static uint8_t image[1 << 20]; size_t size = fread(image, 1, sizeof image, f); fclose(f);
     int runs = atoi(argv[2]);
+    const char *only = argc > 3 ? argv[3] : "";
 
+    if (strcmp(only, "rate") != 0) {
     double *samples = calloc(runs, sizeof *samples);
     for (int r = 0; r < runs; r++) {
         struct vm v;
@@ -117,6 +119,8 @@ int main(int argc, char **argv) {
     }
     qsort(samples, runs, sizeof *samples, cmp);
     printf("first_exit_us %.1f\n", samples[runs / 2]);
+    }
+    if (strcmp(only, "first") == 0) return 0;
 
     struct vm v;
     create(&v, image, size);
