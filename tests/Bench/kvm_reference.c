@@ -2,10 +2,14 @@
  * Reference for Kvm.Bench.ps1: the same two measurements as VirtTools, with the KVM ioctls called
  * directly. Same machine shape as VirtMachine's defaults: 16 MiB, in-kernel irqchip and PIT (memory
  * mapped first), CPUID from KVM_GET_SUPPORTED_CPUID, the guest entered in long mode with identity
- * page tables and a GDT at the addresses of MachineLayout.cs.
+ * page tables and a GDT at the addresses of MachineLayout.cs. It also does the set-up steps our
+ * machine does for every guest, so both sides do the same job: the identity-map page address
+ * (KvmVm), LINT0 as ExtINT and LINT1 as NMI in the local APIC (KvmVcpu.ConfigureLapic), and the
+ * boot MSRs of the long-mode loader (CpuSetup.BootMsrs). Not mirrored: our open-time API-version
+ * and capability checks (a few KVM_CHECK_EXTENSION calls) and the log.
  *
- *   kvm_reference <guest.bin> <runs>
- * prints "first_exit_us <median>" (create VM .. first exit, over <runs> VMs) and
+ *   kvm_reference <guest.bin> <runs> [first|rate]
+ * prints "first_exit_us <median>" (create VM .. first exit, over <runs> VMs) and/or
  * "exits_per_second <n>" (one run of the whole guest, OUTs to port 0x80 until a write to 0xf4).
  */
 #define _GNU_SOURCE
@@ -37,6 +41,8 @@ static void create(struct vm *v, const uint8_t *image, size_t size) {
     v->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC); CHECK(v->kvm);
     v->vm = ioctl(v->kvm, KVM_CREATE_VM, 0); CHECK(v->vm);
     CHECK(ioctl(v->vm, KVM_SET_TSS_ADDR, 0xfffbd000));
+    uint64_t identity = 0xfffbc000;
+    CHECK(ioctl(v->vm, KVM_SET_IDENTITY_MAP_ADDR, &identity));
     v->mem = mmap(NULL, MEM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     struct kvm_userspace_memory_region region = { .slot = 0, .guest_phys_addr = 0, .memory_size = MEM, .userspace_addr = (uint64_t)v->mem };
     CHECK(ioctl(v->vm, KVM_SET_USER_MEMORY_REGION, &region));
@@ -51,6 +57,12 @@ static void create(struct vm *v, const uint8_t *image, size_t size) {
     CHECK(ioctl(v->kvm, KVM_GET_SUPPORTED_CPUID, cpuid));
     CHECK(ioctl(v->vcpu, KVM_SET_CPUID2, cpuid));
     free(cpuid);
+    struct kvm_lapic_state lapic;
+    CHECK(ioctl(v->vcpu, KVM_GET_LAPIC, &lapic));
+    uint32_t *lvt0 = (uint32_t *)(lapic.regs + 0x350), *lvt1 = (uint32_t *)(lapic.regs + 0x360);
+    *lvt0 = (*lvt0 & ~0x700u) | (7u << 8);
+    *lvt1 = (*lvt1 & ~0x700u) | (4u << 8);
+    CHECK(ioctl(v->vcpu, KVM_SET_LAPIC, &lapic));
 
     memcpy(v->mem + LOAD, image, size);
     uint64_t *gdt = (uint64_t *)(v->mem + 0x500);
@@ -70,6 +82,13 @@ static void create(struct vm *v, const uint8_t *image, size_t size) {
     sregs.gdt.base = 0x500; sregs.gdt.limit = 31;
     sregs.cr3 = 0x9000; sregs.cr4 = 0x20; sregs.cr0 = 0x80000011; sregs.efer = 0x500;
     CHECK(ioctl(v->vcpu, KVM_SET_SREGS, &sregs));
+    static const uint32_t msr_index[] = { 0x174, 0x175, 0x176, 0xc0000081, 0xc0000083, 0xc0000102, 0xc0000084, 0xc0000082, 0x10, 0x1a0, 0x2ff };
+    static const uint64_t msr_value[] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, (1 << 11) | 6 };
+    struct { struct kvm_msrs head; struct kvm_msr_entry entries[11]; } msrs;
+    memset(&msrs, 0, sizeof msrs);
+    msrs.head.nmsrs = 11;
+    for (int i = 0; i < 11; i++) { msrs.entries[i].index = msr_index[i]; msrs.entries[i].data = msr_value[i]; }
+    if (ioctl(v->vcpu, KVM_SET_MSRS, &msrs) != 11) { fprintf(stderr, "KVM_SET_MSRS refused an MSR\n"); exit(1); }
     struct kvm_regs regs = { .rip = LOAD, .rflags = 2, .rsp = 0x8ff0 };
     CHECK(ioctl(v->vcpu, KVM_SET_REGS, &regs));
 }
@@ -85,7 +104,9 @@ int main(int argc, char **argv) {
     FILE *f = fopen(argv[1], "rb"); if (!f) { perror(argv[1]); return 1; }
     static uint8_t image[1 << 20]; size_t size = fread(image, 1, sizeof image, f); fclose(f);
     int runs = atoi(argv[2]);
+    const char *only = argc > 3 ? argv[3] : "";
 
+    if (strcmp(only, "rate") != 0) {
     double *samples = calloc(runs, sizeof *samples);
     for (int r = 0; r < runs; r++) {
         struct vm v;
@@ -98,6 +119,8 @@ int main(int argc, char **argv) {
     }
     qsort(samples, runs, sizeof *samples, cmp);
     printf("first_exit_us %.1f\n", samples[runs / 2]);
+    }
+    if (strcmp(only, "first") == 0) return 0;
 
     struct vm v;
     create(&v, image, size);

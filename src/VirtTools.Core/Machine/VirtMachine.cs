@@ -151,8 +151,7 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
             machine.AttachDevices();
             machine.WriteFirmwareTables();
             machine.CreateVcpus();
-            log.Information("Machine {Name} created on {Accelerator} ({Memory} MiB, in-kernel devices {InKernel})",
-                config.Name, machine.accelerator.Description, config.MemoryBytes >> 20, machine.vm.HasInKernelIrqchip);
+            // No log event here: see LogCreated, written at the first exit.
             return machine;
         }
         catch
@@ -492,6 +491,7 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
                 {
                     sinceCreate.Stop();
                     TimeToFirstExit = sinceCreate.Elapsed;
+                    LogCreated();
                 }
                 Exits.Count(exit.Reason);
                 if (HandleExit(index, exit) == Outcome.Stopped)
@@ -514,6 +514,17 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
             Leave();
         }
     }
+
+    /// <summary>
+    /// The "created" event, written once the guest has run its first instruction rather than when
+    /// <see cref="Create"/> returns: a log event costs a file append and wakes the cmdlet's pipeline
+    /// thread to replay it (LogCapture), and on a loaded two-CPU host that woken thread ran ahead of
+    /// the vCPU thread, costing the guest's start up to milliseconds (Kvm.Bench.ps1, docs/machine.md).
+    /// A machine disposed before it starts logs only its end.
+    /// </summary>
+    private void LogCreated() =>
+        log.Information("Machine {Name} created on {Accelerator} ({Memory} MiB, {Vcpus} vCPUs, in-kernel devices {InKernel}); first exit after {FirstExit} ms",
+            Name, accelerator.Description, Config.MemoryBytes >> 20, Config.ProcessorCount, vm.HasInKernelIrqchip, TimeToFirstExit!.Value.TotalMilliseconds);
 
     /// <summary>Parks the calling loop while a pause is requested; false when it must end (a stop was requested).</summary>
     private bool AwaitTurn()
