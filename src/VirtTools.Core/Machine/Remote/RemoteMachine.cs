@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using VirtTools.Accelerators.Emulator;
 using VirtTools.Diagnostics;
 
 namespace VirtTools.Machine.Remote;
@@ -8,8 +9,10 @@ namespace VirtTools.Machine.Remote;
 /// controlled over the socket while the process lives, reported as <see cref="MachineState.Stale"/>
 /// once it is gone.
 /// </summary>
-public sealed class RemoteMachine : IMachineControl
+public sealed class RemoteMachine : IMachineConsole, IMachineDebugger
 {
+    private static readonly Serilog.ILogger Log = VirtLog.For<RemoteMachine>();
+
     public RemoteMachine(string directory, VmmState? state)
     {
         Directory = directory;
@@ -52,13 +55,28 @@ public sealed class RemoteMachine : IMachineControl
 
     public MachineRegisters Registers() => Send(new VmmRequest("registers")).Registers!;
 
+    public StepResult Step(long count) => Send(new VmmRequest("step") { Count = count }).Step!;
+
+    public IReadOnlyList<DisassemblyLine> Disassemble(ulong? address, int count) =>
+        Send(new VmmRequest("disassemble") { Address = address, Count = count }).Disassembly!;
+
+    public MachineBreakpoint AddBreakpoint(ulong? address, ushort? port) =>
+        Send(new VmmRequest("break") { Address = address, Port = address is null ? port : null }).Breakpoints![0];
+
+    public bool RemoveBreakpoint(MachineBreakpoint breakpoint) =>
+        Send(breakpoint.Kind == "Port"
+            ? new VmmRequest("unbreak") { Port = checked((ushort)breakpoint.Value) }
+            : new VmmRequest("unbreak") { Address = breakpoint.Value }).Removed;
+
+    public IReadOnlyList<MachineBreakpoint> Breakpoints() => Send(new VmmRequest("breakpoints")).Breakpoints!;
+
     public void SendInput(ReadOnlySpan<byte> data) => Send(new VmmRequest("input", Data: Convert.ToBase64String(data)));
 
-    /// <summary>Console output from <paramref name="offset"/>; returns the bytes and the next offset.</summary>
-    public (byte[] Data, long Next) ReadOutput(long offset)
+    /// <summary>Console output from <paramref name="offset"/>; the VMM holds the request up to <paramref name="wait"/> until there is some.</summary>
+    public ConsoleRead ReadOutput(long offset, TimeSpan wait)
     {
-        var reply = Send(new VmmRequest("output", Offset: offset));
-        return (Convert.FromBase64String(reply.Output ?? ""), reply.OutputEnd);
+        var reply = Send(new VmmRequest("output", Offset: offset) { WaitMs = (int)Math.Clamp(wait.TotalMilliseconds, 0, VmmRequest.MaxWaitMs) });
+        return new ConsoleRead(Convert.FromBase64String(reply.Output ?? ""), reply.OutputEnd, reply.State ?? MachineState.Running);
     }
 
     /// <summary>Ends the VMM process (a running machine only with <paramref name="force"/>) or cleans stale state.</summary>
@@ -68,8 +86,13 @@ public sealed class RemoteMachine : IMachineControl
         {
             var pid = LastState!.Pid;
             Send(new VmmRequest("remove", force));
-            WaitForExit(pid, TimeSpan.FromSeconds(10));
-            return;
+            if (WaitForExit(pid, TimeSpan.FromSeconds(10)))
+            {
+                return;
+            }
+            // It agreed to go but did not (a vCPU that ignores the stop): end it, then clean up after it.
+            Log.Warning("VMM process {Pid} of machine {Machine} did not exit after remove; killing it", pid, Name);
+            KillVmm(pid);
         }
         if (System.IO.Directory.Exists(Directory))
         {
@@ -108,12 +131,32 @@ public sealed class RemoteMachine : IMachineControl
         }
     }
 
-    private static void WaitForExit(int pid, TimeSpan timeout)
+    /// <summary>True when the process is gone within <paramref name="timeout"/>.</summary>
+    private static bool WaitForExit(int pid, TimeSpan timeout)
     {
         var clock = Stopwatch.StartNew();
-        while (IsVmmProcess(pid) && clock.Elapsed < timeout)
+        while (IsVmmProcess(pid))
         {
+            if (clock.Elapsed >= timeout)
+            {
+                return false;
+            }
             Thread.Sleep(20);
+        }
+        return true;
+    }
+
+    private static void KillVmm(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            process.Kill();
+            process.WaitForExit(5000);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            // Gone already.
         }
     }
 }
