@@ -11,9 +11,9 @@ BeforeAll {
 Describe 'Get-VirtMachine' {
     AfterEach { Remove-AllTestMachines }
 
-    It 'lists a detached machine started by another pwsh, and stops and removes it from here' -Skip:(Test-VirtCapabilityMissing kvm) {
+    It 'lists a machine another pwsh started in its VMM process (the default), and stops and removes it from here' -Skip:(Test-VirtCapabilityMissing kvm) {
         $guest = Get-TestGuest -Name echo -Destination $TestDrive
-        Invoke-OtherSession "New-VirtMachine -Name pester-vmm-other -Accelerator Kvm -MemoryMB 16 -UserSpaceDevices -Image '$guest' -Detached | Start-VirtMachine | Out-Null"
+        Invoke-OtherSession "New-VirtMachine -Name pester-vmm-other -Accelerator Kvm -MemoryMB 16 -UserSpaceDevices -Image '$guest' | Start-VirtMachine | Out-Null"
         # The creating pwsh has exited: the machine lives on in its VMM process.
         $vmm = Get-VmmPid -Name pester-vmm-other
         Get-Process -Id $vmm | Should -Not -BeNullOrEmpty

@@ -29,18 +29,22 @@ public abstract class MachineCmdlet : VirtCmdlet
     /// </summary>
     protected IEnumerable<IMachineControl> SelectControls() => Select<IMachineControl>();
 
-    /// <summary>The machines selected by -Name, as the interface a cmdlet needs (console, debugger).</summary>
-    protected IEnumerable<T> Select<T>() where T : IMachineControl
+    /// <summary>
+    /// The machines selected by -Name, as the interface a cmdlet needs (IMachineConsole,
+    /// IMachineDebugger). T is unconstrained on purpose: a constraint naming a VirtTools.Core type
+    /// is resolved when PowerShell loads the cmdlet types, before the module's load context can
+    /// resolve VirtTools.Core (the same reason no parameter has a Core type).
+    /// </summary>
+    protected IEnumerable<T> Select<T>()
     {
         var local = MachineSession.Registry.All;
         var all = local.Select(m => new InProcessMachine(m)).Cast<IMachineControl>()
             .Concat(RemoteMachineDirectory.List().Where(r => !local.Any(m => string.Equals(m.Name, r.Name, StringComparison.OrdinalIgnoreCase))))
-            .Cast<T>()
             .ToList();
         foreach (var name in Name)
         {
             var pattern = new WildcardPattern(name, WildcardOptions.IgnoreCase);
-            var matches = all.Where(m => pattern.IsMatch(m.Name)).ToList();
+            var matches = all.Where(m => pattern.IsMatch(m.Name)).Cast<T>().ToList();
             if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(name))
             {
                 WriteError(ErrorRecords.Create("MachineNotFound", Diagnostics.VirtErrorKind.NotFound, $"no machine named '{name}'", name));
