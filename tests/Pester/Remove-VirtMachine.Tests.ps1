@@ -29,6 +29,23 @@ Describe 'Remove-VirtMachine' {
         Get-VirtMachine -Name pester-vmm-killed -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
     }
 
+    It 'with -Force kills a VMM process that no longer answers, and cleans its state' -Skip:(Test-VirtCapabilityMissing kvm) {
+        New-VirtMachine -Name pester-vmm-hung -Accelerator Kvm -MemoryMB 16 -Image (Get-TestGuest -Name spin -Destination $TestDrive) | Start-VirtMachine
+        $vmm = Get-VmmPid -Name pester-vmm-hung
+        # SIGSTOP: the process lives and its socket accepts connections, but nothing answers.
+        kill -STOP $vmm
+        try {
+            Remove-VirtMachine -Name pester-vmm-hung -Force -Confirm:$false -WarningAction SilentlyContinue
+            Test-Path /run/virttools/machines/pester-vmm-hung | Should -BeFalse
+            $deadline = [DateTime]::UtcNow.AddSeconds(10)
+            while ((Test-Path "/proc/$vmm") -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            Test-Path "/proc/$vmm" | Should -BeFalse
+        }
+        finally {
+            if (Test-Path "/proc/$vmm") { kill -KILL $vmm }
+        }
+    }
+
     It 'refuses a running machine without -Force and removes it with -Force' -Skip:(Test-VirtCapabilityMissing kvm) {
         New-VirtMachine -Name pester-remove -Accelerator Kvm -MemoryMB 16 -Image (Get-TestGuest -Name spin -Destination $TestDrive) | Start-VirtMachine
         { Remove-VirtMachine -Name pester-remove -Confirm:$false -ErrorAction Stop } |

@@ -13,6 +13,9 @@ public sealed class RemoteMachine : IMachineConsole, IMachineDebugger
 {
     private static readonly Serilog.ILogger Log = VirtLog.For<RemoteMachine>();
 
+    /// <summary>A forced stop takes well under a second; a VMM that has not answered a remove by then is hung.</summary>
+    private static readonly TimeSpan RemoveReplyTimeout = TimeSpan.FromSeconds(10);
+
     public RemoteMachine(string directory, VmmState? state)
     {
         Directory = directory;
@@ -85,13 +88,21 @@ public sealed class RemoteMachine : IMachineConsole, IMachineDebugger
         if (IsAlive)
         {
             var pid = LastState!.Pid;
-            Send(new VmmRequest("remove", force));
-            if (WaitForExit(pid, TimeSpan.FromSeconds(10)))
+            try
             {
-                return;
+                Send(new VmmRequest("remove", force), RemoveReplyTimeout);
+                if (WaitForExit(pid, TimeSpan.FromSeconds(10)))
+                {
+                    return;
+                }
+                // It agreed to go but did not (a vCPU that ignores the stop): end it, then clean up after it.
+                Log.Warning("VMM process {Pid} of machine {Machine} did not exit after remove; killing it", pid, Name);
             }
-            // It agreed to go but did not (a vCPU that ignores the stop): end it, then clean up after it.
-            Log.Warning("VMM process {Pid} of machine {Machine} did not exit after remove; killing it", pid, Name);
+            catch (VirtToolsException e) when (force && e.ErrorId == "VmmUnreachable")
+            {
+                // Alive but not answering (hung): -Force means the machine goes anyway.
+                Log.Warning(e, "VMM process {Pid} of machine {Machine} does not answer; killing it", pid, Name);
+            }
             KillVmm(pid);
         }
         if (System.IO.Directory.Exists(Directory))
@@ -100,14 +111,14 @@ public sealed class RemoteMachine : IMachineConsole, IMachineDebugger
         }
     }
 
-    private VmmReply Send(VmmRequest request)
+    private VmmReply Send(VmmRequest request, TimeSpan? replyTimeout = null)
     {
         if (!IsAlive)
         {
             throw new VirtToolsException("MachineStale", VirtErrorKind.InvalidOperation,
                 $"the VMM process of machine '{Name}' is gone; Remove-VirtMachine cleans its state", Name);
         }
-        return VmmClient.Send(Directory, Name, request);
+        return VmmClient.Send(Directory, Name, request, replyTimeout);
     }
 
     private VirtMachineInfo StaleInfo()
