@@ -62,7 +62,7 @@ Describe 'Enter-VirtMachine' {
         $guest = Get-TestGuest -Name echo -Destination $TestDrive
         $output = Invoke-ConsoleSession -Script "New-VirtMachine -Name pester-console-local -Accelerator Kvm -MemoryMB 16 -Image '$guest' -InProcess | Enter-VirtMachine" -Steps @{ WaitFor = 'echo> '; Send = 'hi' }, @{ WaitFor = 'hi'; Send = 'q' } -CloseInput
         $output | Should -BeLike '*echo> hiq*'
-        Test-Path /run/virttools/machines/pester-console-local | Should -BeFalse
+        Test-Path (Get-VmmDirectory pester-console-local) | Should -BeFalse
     }
 
     It 'detaches on Ctrl+] and leaves the machine running' -Skip:(Test-VirtCapabilityMissing kvm) {

@@ -18,13 +18,13 @@ Describe 'Get-VirtMachine' {
         $vmm = Get-VmmPid -Name pester-vmm-other
         Get-Process -Id $vmm | Should -Not -BeNullOrEmpty
         (Get-VirtMachine -Name pester-vmm-other).State | Should -Be 'Running'
-        (Get-Content -Raw /run/virttools/machines/pester-vmm-other/state.json | ConvertFrom-Json).state | Should -Be 'Running'
+        (Get-Content -Raw (Join-Path (Get-VmmDirectory pester-vmm-other) state.json) | ConvertFrom-Json).state | Should -Be 'Running'
         $stopped = Stop-VirtMachine -Name pester-vmm-other -PassThru
         $stopped.State | Should -Be 'Stopped'
         $stopped.Reason | Should -Be 'stopped by the host'
         (Invoke-OtherSession "(Get-VirtMachine -Name pester-vmm-other).State") | Should -Be 'Stopped'
         Remove-VirtMachine -Name pester-vmm-other
-        Test-Path /run/virttools/machines/pester-vmm-other | Should -BeFalse
+        Test-Path (Get-VmmDirectory pester-vmm-other) | Should -BeFalse
         # Its parent pwsh is gone, so whoever adopted it reaps it: allow that a moment.
         $deadline = [DateTime]::UtcNow.AddSeconds(10)
         while ((Get-Process -Id $vmm -ErrorAction SilentlyContinue) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }

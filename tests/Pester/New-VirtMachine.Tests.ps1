@@ -35,7 +35,7 @@ Describe 'New-VirtMachine' {
         { New-VirtMachine -Name pester-smp -Accelerator Kvm -ProcessorCount 2 -Image (Get-TestGuest -Name long -Destination $TestDrive) } |
             Should -Throw -ErrorId 'ProcessorCountNotSupported,VirtTools.PowerShell.Commands.Machines.NewVirtMachineCommand'
         # The VMM process failed the build: it left no state behind.
-        Test-Path /run/virttools/machines/pester-smp | Should -BeFalse
+        Test-Path (Get-VmmDirectory pester-smp) | Should -BeFalse
     }
 
     It 'runs the machine in its own VMM process by default; Remove leaves neither process nor directory' -Skip:(Test-VirtCapabilityMissing kvm) {
@@ -43,10 +43,10 @@ Describe 'New-VirtMachine' {
         $vmm = Get-VmmPid -Name pester-vmm-default
         $vmm | Should -Not -Be $PID
         (Get-Content -Raw "/proc/$vmm/cmdline") | Should -BeLike '*VirtTools.Vmm*'
-        Test-Path /run/virttools/machines/pester-vmm-default/control.sock | Should -BeTrue
+        Test-Path (Join-Path (Get-VmmDirectory pester-vmm-default) control.sock) | Should -BeTrue
         (Invoke-OtherSession '(Get-VirtMachine -Name pester-vmm-default).State') | Should -Be 'Running'
         Remove-VirtMachine -Name pester-vmm-default -Force
-        Test-Path /run/virttools/machines/pester-vmm-default | Should -BeFalse
+        Test-Path (Get-VmmDirectory pester-vmm-default) | Should -BeFalse
         $deadline = [DateTime]::UtcNow.AddSeconds(10)
         while ((Test-Path "/proc/$vmm") -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
         Test-Path "/proc/$vmm" | Should -BeFalse
@@ -55,7 +55,7 @@ Describe 'New-VirtMachine' {
     It 'hosts the machine in this pwsh with -InProcess, where no other session sees it' -Skip:(Test-VirtCapabilityMissing kvm) {
         $m = New-VirtMachine -Name pester-inproc -Accelerator Kvm -MemoryMB 16 -Image (Get-TestGuest -Name spin -Destination $TestDrive) -InProcess
         $m.State | Should -Be 'Created'
-        Test-Path /run/virttools/machines/pester-inproc | Should -BeFalse
+        Test-Path (Get-VmmDirectory pester-inproc) | Should -BeFalse
         (Get-VirtMachine -Name pester-inproc).Name | Should -Be 'pester-inproc'
         (Invoke-OtherSession "@(Get-VirtMachine -Name 'pester-inproc*').Count") | Should -Be '0'
     }

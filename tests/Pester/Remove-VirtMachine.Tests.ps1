@@ -25,7 +25,7 @@ Describe 'Remove-VirtMachine' {
         { New-VirtMachine -Name pester-vmm-killed -Image (Get-TestGuest -Name spin -Destination $TestDrive) -Detached } |
             Should -Throw -ErrorId 'MachineExists,VirtTools.PowerShell.Commands.Machines.NewVirtMachineCommand'
         Remove-VirtMachine -Name pester-vmm-killed -Confirm:$false
-        Test-Path /run/virttools/machines/pester-vmm-killed | Should -BeFalse
+        Test-Path (Get-VmmDirectory pester-vmm-killed) | Should -BeFalse
         Get-VirtMachine -Name pester-vmm-killed -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
     }
 
@@ -36,7 +36,7 @@ Describe 'Remove-VirtMachine' {
         kill -STOP $vmm
         try {
             Remove-VirtMachine -Name pester-vmm-hung -Force -Confirm:$false -WarningAction SilentlyContinue
-            Test-Path /run/virttools/machines/pester-vmm-hung | Should -BeFalse
+            Test-Path (Get-VmmDirectory pester-vmm-hung) | Should -BeFalse
             $deadline = [DateTime]::UtcNow.AddSeconds(10)
             while ((Test-Path "/proc/$vmm") -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
             Test-Path "/proc/$vmm" | Should -BeFalse

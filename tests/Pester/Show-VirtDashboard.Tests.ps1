@@ -5,6 +5,7 @@ BeforeDiscovery {
 BeforeAll {
     Import-Module "$PSScriptRoot/TestHelpers.psm1" -Force
     Import-Module "$PSScriptRoot/CgroupTestHelpers.psm1" -Force
+    Import-Module "$PSScriptRoot/MachineHelpers.psm1" -Force
     Import-VirtTools
     $script:manifest = Join-Path (Get-RepoRoot) 'VirtTools.psd1'
     # A 64-bit guest that writes port 0x80 forever: every write is a vCPU exit (out 0x80, al; jmp back).
@@ -109,7 +110,7 @@ Describe 'Show-VirtDashboard -Once' -Skip:(Test-VirtCapabilityMissing root) {
         finally {
             Remove-VirtMachine -Name $machine -Force -Confirm:$false -ErrorAction Continue
         }
-        Test-Path "/run/virttools/machines/$machine" | Should -BeFalse
+        Test-Path (Get-VmmDirectory $machine) | Should -BeFalse
     }
 
     It 'shows a machine that another pwsh started in its VMM process, host-wide' -Skip:(Test-VirtCapabilityMissing kvm) {
@@ -126,7 +127,7 @@ Describe 'Show-VirtDashboard -Once' -Skip:(Test-VirtCapabilityMissing root) {
         finally {
             Remove-VirtMachine -Name $machine -Force -Confirm:$false -ErrorAction Continue
         }
-        Test-Path "/run/virttools/machines/$machine" | Should -BeFalse
+        Test-Path (Get-VmmDirectory $machine) | Should -BeFalse
     }
 }
 
@@ -161,7 +162,7 @@ Describe 'Show-VirtDashboard in a real terminal' -Skip:(Test-VirtCapabilityMissi
         $script:machine = "tmuxvm-$([guid]::NewGuid().ToString('N').Substring(0, 6))"
         $exe = [Environment]::ProcessPath
         $prefix = if ((Split-Path -Leaf $exe) -like 'dotnet*') { "'$(Join-Path $PSHOME 'pwsh.dll')'" } else { '' }
-        tmux new-session -d -s $session -x 180 -y 45 "env NO_COLOR=1 '$exe' $prefix -NoProfile -NoLogo"
+        tmux new-session -d -s $session -x 180 -y 45 "env NO_COLOR=1 VIRTTOOLS_RUN_DIR='$env:VIRTTOOLS_RUN_DIR' '$exe' $prefix -NoProfile -NoLogo"
         if ($LASTEXITCODE -ne 0) { throw 'tmux new-session failed' }
 
         function script:Get-Pane { (tmux capture-pane -p -t $session) -join "`n" }

@@ -55,6 +55,6 @@ Describe 'Step-VirtMachine' {
         $s.Executed | Should -Be 3
         $s.Rip | Should -Be 0x7c05
         $s.Next | Should -Be 'mov es,ax'
-        Test-Path /run/virttools/machines/pester-step6 | Should -BeFalse
+        Test-Path (Get-VmmDirectory pester-step6) | Should -BeFalse
     }
 }
