@@ -11,20 +11,20 @@ BeforeAll {
 Describe 'Get-VirtMachine' {
     AfterEach { Remove-AllTestMachines }
 
-    It 'lists a detached machine started by another pwsh, and stops and removes it from here' -Skip:(Test-VirtCapabilityMissing kvm) {
+    It 'lists a machine another pwsh started in its VMM process (the default), and stops and removes it from here' -Skip:(Test-VirtCapabilityMissing kvm) {
         $guest = Get-TestGuest -Name echo -Destination $TestDrive
-        Invoke-OtherSession "New-VirtMachine -Name pester-vmm-other -Accelerator Kvm -MemoryMB 16 -UserSpaceDevices -Image '$guest' -Detached | Start-VirtMachine | Out-Null"
+        Invoke-OtherSession "New-VirtMachine -Name pester-vmm-other -Accelerator Kvm -MemoryMB 16 -UserSpaceDevices -Image '$guest' | Start-VirtMachine | Out-Null"
         # The creating pwsh has exited: the machine lives on in its VMM process.
         $vmm = Get-VmmPid -Name pester-vmm-other
         Get-Process -Id $vmm | Should -Not -BeNullOrEmpty
         (Get-VirtMachine -Name pester-vmm-other).State | Should -Be 'Running'
-        (Get-Content -Raw /run/virttools/machines/pester-vmm-other/state.json | ConvertFrom-Json).state | Should -Be 'Running'
+        (Get-Content -Raw (Join-Path (Get-VmmDirectory pester-vmm-other) state.json) | ConvertFrom-Json).state | Should -Be 'Running'
         $stopped = Stop-VirtMachine -Name pester-vmm-other -PassThru
         $stopped.State | Should -Be 'Stopped'
         $stopped.Reason | Should -Be 'stopped by the host'
         (Invoke-OtherSession "(Get-VirtMachine -Name pester-vmm-other).State") | Should -Be 'Stopped'
         Remove-VirtMachine -Name pester-vmm-other
-        Test-Path /run/virttools/machines/pester-vmm-other | Should -BeFalse
+        Test-Path (Get-VmmDirectory pester-vmm-other) | Should -BeFalse
         # Its parent pwsh is gone, so whoever adopted it reaps it: allow that a moment.
         $deadline = [DateTime]::UtcNow.AddSeconds(10)
         while ((Get-Process -Id $vmm -ErrorAction SilentlyContinue) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }

@@ -51,4 +51,20 @@ Describe 'Get-VirtMachineRegister' {
         Get-VirtMachineRegister -Name pester-regs-smp -Processor 2 -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
         $err[0].FullyQualifiedErrorId | Should -Be 'ProcessorNotFound,VirtTools.PowerShell.Commands.Machines.GetVirtMachineRegisterCommand'
     }
+
+    It 'reads a machine from another pwsh, over its VMM socket' -Skip:(Test-VirtCapabilityMissing kvm) {
+        New-VirtMachine -Name pester-regs3 -Accelerator Kvm -MemoryMB 16 -Image (Get-TestGuest -Name spin -Destination $TestDrive) | Out-Null
+        Invoke-OtherSession "'0x{0:x} {1}' -f (Get-VirtMachineRegister -Name pester-regs3).Rip, (Get-VirtMachineRegister -Name pester-regs3).Mode" |
+            Should -Be '0x100000 Long'
+    }
+
+    It 'reads an in-process machine the same way' -Skip:(Test-VirtCapabilityMissing kvm) {
+        New-VirtMachine -Name pester-regs4 -Accelerator Kvm -MemoryMB 16 -Image (Get-TestGuest -Name spin -Destination $TestDrive) -InProcess | Out-Null
+        (Get-VirtMachineRegister -Name pester-regs4).Rip | Should -Be 0x100000
+    }
+
+    It 'reports a machine that does not exist' {
+        { Get-VirtMachineRegister -Name pester-no-such-machine -ErrorAction Stop } |
+            Should -Throw -ErrorId 'MachineNotFound,VirtTools.PowerShell.Commands.Machines.GetVirtMachineRegisterCommand'
+    }
 }

@@ -29,6 +29,11 @@ function Get-TestGuest {
 #>
 function Remove-AllTestMachines {
     Get-VirtMachine | Where-Object Name -like 'pester-*' | Remove-VirtMachine -Force -Confirm:$false
+    # The run's own VMM root (TestHelpers.psm1), once nothing is left in it.
+    $root = $env:VIRTTOOLS_RUN_DIR
+    if ($root -like '/run/virttools-pester-*' -and -not (Get-ChildItem "$root/machines" -ErrorAction Ignore)) {
+        Remove-Item -Recurse -Force $root -ErrorAction Ignore
+    }
 }
 
 <#
@@ -50,11 +55,22 @@ function Invoke-OtherSession {
 
 <#
 .SYNOPSIS
-    The pid a detached machine's VMM process recorded in /run/virttools/machines/<Name>/state.json.
+    A machine's VMM state directory: <root>/machines/<Name>, the root being $env:VIRTTOOLS_RUN_DIR
+    (set per test run by TestHelpers.psm1) or /run/virttools.
+#>
+function Get-VmmDirectory {
+    param([Parameter(Mandatory)] [string] $Name)
+    $root = if ($env:VIRTTOOLS_RUN_DIR) { $env:VIRTTOOLS_RUN_DIR } else { '/run/virttools' }
+    Join-Path $root "machines/$Name"
+}
+
+<#
+.SYNOPSIS
+    The pid a machine's VMM process recorded in its state.json.
 #>
 function Get-VmmPid {
     param([Parameter(Mandatory)] [string] $Name)
-    (Get-Content -Raw "/run/virttools/machines/$Name/state.json" | ConvertFrom-Json).pid
+    (Get-Content -Raw (Join-Path (Get-VmmDirectory $Name) 'state.json') | ConvertFrom-Json).pid
 }
 
-Export-ModuleMember -Function Get-TestGuest, Remove-AllTestMachines, Invoke-OtherSession, Get-VmmPid
+Export-ModuleMember -Function Get-TestGuest, Remove-AllTestMachines, Invoke-OtherSession, Get-VmmPid, Get-VmmDirectory

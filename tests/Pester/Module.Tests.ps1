@@ -40,6 +40,8 @@ Describe 'The module manifest' {
     }
 
     It 'loads the core into the module''s own AssemblyLoadContext' {
+        # The core loads when a cmdlet first needs it (importing alone need not load it).
+        Get-VirtMachine -Name 'no-such-machine-*' | Out-Null
         $core = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'VirtTools.Core' }
         @($core).Count | Should -Be 1
         [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($core).Name | Should -Be 'VirtTools'

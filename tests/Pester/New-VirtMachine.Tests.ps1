@@ -54,10 +54,44 @@ Describe 'New-VirtMachine' {
         $err.CategoryInfo.TargetName | Should -Be '2'
         $err.Exception.Message | Should -Match $Why
         Get-VirtMachine -Name pester-smp-refused -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        # The VMM process failed the build: it left no state behind.
+        Test-Path (Get-VmmDirectory pester-smp-refused) | Should -BeFalse
     }
 
     It 'refuses more vCPUs than KVM and the MP table allow' -Skip:(Test-VirtCapabilityMissing kvm) {
         { New-VirtMachine -Name pester-smp-many -Accelerator Kvm -ProcessorCount 255 -Image (Get-TestGuest -Name smp -Destination $TestDrive) -ErrorAction Stop } |
             Should -Throw -ErrorId 'ProcessorCountTooHigh,VirtTools.PowerShell.Commands.Machines.NewVirtMachineCommand'
+    }
+
+    It 'runs the machine in its own VMM process by default; Remove leaves neither process nor directory' -Skip:(Test-VirtCapabilityMissing kvm) {
+        New-VirtMachine -Name pester-vmm-default -Accelerator Kvm -MemoryMB 16 -Image (Get-TestGuest -Name spin -Destination $TestDrive) | Start-VirtMachine
+        $vmm = Get-VmmPid -Name pester-vmm-default
+        $vmm | Should -Not -Be $PID
+        (Get-Content -Raw "/proc/$vmm/cmdline") | Should -BeLike '*VirtTools.Vmm*'
+        Test-Path (Join-Path (Get-VmmDirectory pester-vmm-default) control.sock) | Should -BeTrue
+        (Invoke-OtherSession '(Get-VirtMachine -Name pester-vmm-default).State') | Should -Be 'Running'
+        Remove-VirtMachine -Name pester-vmm-default -Force
+        Test-Path (Get-VmmDirectory pester-vmm-default) | Should -BeFalse
+        $deadline = [DateTime]::UtcNow.AddSeconds(10)
+        while ((Test-Path "/proc/$vmm") -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+        Test-Path "/proc/$vmm" | Should -BeFalse
+    }
+
+    It 'hosts the machine in this pwsh with -InProcess, where no other session sees it' -Skip:(Test-VirtCapabilityMissing kvm) {
+        $m = New-VirtMachine -Name pester-inproc -Accelerator Kvm -MemoryMB 16 -Image (Get-TestGuest -Name spin -Destination $TestDrive) -InProcess
+        $m.State | Should -Be 'Created'
+        Test-Path (Get-VmmDirectory pester-inproc) | Should -BeFalse
+        (Get-VirtMachine -Name pester-inproc).Name | Should -Be 'pester-inproc'
+        (Invoke-OtherSession "@(Get-VirtMachine -Name 'pester-inproc*').Count") | Should -Be '0'
+    }
+
+    It 'refuses -InProcess together with -Detached' {
+        { New-VirtMachine -Name pester-both -Image (Get-TestGuest -Name spin -Destination $TestDrive) -InProcess -Detached } |
+            Should -Throw -ErrorId 'ParameterConflict,VirtTools.PowerShell.Commands.Machines.NewVirtMachineCommand'
+    }
+
+    It 'refuses a name that cannot be a state directory' {
+        { New-VirtMachine -Name 'pester-bad/name' -Image (Get-TestGuest -Name spin -Destination $TestDrive) } |
+            Should -Throw -ErrorId 'MachineNameInvalid,VirtTools.PowerShell.Commands.Machines.NewVirtMachineCommand'
     }
 }

@@ -25,8 +25,25 @@ Describe 'Remove-VirtMachine' {
         { New-VirtMachine -Name pester-vmm-killed -Image (Get-TestGuest -Name spin -Destination $TestDrive) -Detached } |
             Should -Throw -ErrorId 'MachineExists,VirtTools.PowerShell.Commands.Machines.NewVirtMachineCommand'
         Remove-VirtMachine -Name pester-vmm-killed -Confirm:$false
-        Test-Path /run/virttools/machines/pester-vmm-killed | Should -BeFalse
+        Test-Path (Get-VmmDirectory pester-vmm-killed) | Should -BeFalse
         Get-VirtMachine -Name pester-vmm-killed -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+
+    It 'with -Force kills a VMM process that no longer answers, and cleans its state' -Skip:(Test-VirtCapabilityMissing kvm) {
+        New-VirtMachine -Name pester-vmm-hung -Accelerator Kvm -MemoryMB 16 -Image (Get-TestGuest -Name spin -Destination $TestDrive) | Start-VirtMachine
+        $vmm = Get-VmmPid -Name pester-vmm-hung
+        # SIGSTOP: the process lives and its socket accepts connections, but nothing answers.
+        kill -STOP $vmm
+        try {
+            Remove-VirtMachine -Name pester-vmm-hung -Force -Confirm:$false -WarningAction SilentlyContinue
+            Test-Path (Get-VmmDirectory pester-vmm-hung) | Should -BeFalse
+            $deadline = [DateTime]::UtcNow.AddSeconds(10)
+            while ((Test-Path "/proc/$vmm") -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            Test-Path "/proc/$vmm" | Should -BeFalse
+        }
+        finally {
+            if (Test-Path "/proc/$vmm") { kill -KILL $vmm }
+        }
     }
 
     It 'refuses a running machine without -Force and removes it with -Force' -Skip:(Test-VirtCapabilityMissing kvm) {

@@ -5,6 +5,7 @@ BeforeDiscovery {
 BeforeAll {
     Import-Module "$PSScriptRoot/TestHelpers.psm1" -Force
     Import-Module "$PSScriptRoot/CgroupTestHelpers.psm1" -Force
+    Import-Module "$PSScriptRoot/MachineHelpers.psm1" -Force
     Import-VirtTools
     $script:manifest = Join-Path (Get-RepoRoot) 'VirtTools.psd1'
     # A 64-bit guest that writes port 0x80 forever: every write is a vCPU exit (out 0x80, al; jmp back).
@@ -81,10 +82,10 @@ Describe 'Show-VirtDashboard -Once' -Skip:(Test-VirtCapabilityMissing root) {
         }
     }
 
-    It 'shows a machine this session runs' -Skip:(Test-VirtCapabilityMissing kvm) {
+    It 'shows a machine this session hosts in-process, with its exit rate' -Skip:(Test-VirtCapabilityMissing kvm) {
         $machine = "dash-$([guid]::NewGuid().ToString('N').Substring(0, 6))"
         try {
-            New-VirtMachine -Name $machine -Accelerator Kvm -Image $spinImage -Mode Long | Start-VirtMachine
+            New-VirtMachine -Name $machine -Accelerator Kvm -Image $spinImage -Mode Long -InProcess | Start-VirtMachine
             $row = Show-VirtDashboard -Once -Interval 0.3 | Where-Object Name -eq $machine
             "$($row.Kind)" | Should -Be 'Machine'
             $row.State | Should -Be 'Running'
@@ -97,10 +98,25 @@ Describe 'Show-VirtDashboard -Once' -Skip:(Test-VirtCapabilityMissing root) {
         }
     }
 
-    It 'shows a detached machine that another pwsh started, host-wide' -Skip:(Test-VirtCapabilityMissing kvm) {
+    It 'shows a machine this session created in its own VMM process (the default) exactly once' -Skip:(Test-VirtCapabilityMissing kvm) {
+        $machine = "dashdef-$([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        try {
+            New-VirtMachine -Name $machine -Accelerator Kvm -Image $spinImage -Mode Long | Start-VirtMachine
+            $row = Show-VirtDashboard -Once -Interval 0.3 | Where-Object Name -eq $machine
+            @($row).Count | Should -Be 1
+            $row.State | Should -Be 'Running'
+            $row.Details.Key | Should -Contain 'VMM process'
+        }
+        finally {
+            Remove-VirtMachine -Name $machine -Force -Confirm:$false -ErrorAction Continue
+        }
+        Test-Path (Get-VmmDirectory $machine) | Should -BeFalse
+    }
+
+    It 'shows a machine that another pwsh started in its VMM process, host-wide' -Skip:(Test-VirtCapabilityMissing kvm) {
         $machine = "dashvmm-$([guid]::NewGuid().ToString('N').Substring(0, 6))"
         try {
-            $output = Invoke-FreshPwsh -Script "Import-Module '$manifest'; New-VirtMachine -Name $machine -Accelerator Kvm -Image '$spinImage' -Mode Long -Detached | Start-VirtMachine | Out-Null; 'started'"
+            $output = Invoke-FreshPwsh -Script "Import-Module '$manifest'; New-VirtMachine -Name $machine -Accelerator Kvm -Image '$spinImage' -Mode Long | Start-VirtMachine | Out-Null; 'started'"
             $output | Should -Contain 'started' -Because ($output -join "`n")
             $row = Show-VirtDashboard -Once -Interval 0.3 | Where-Object Name -eq $machine
             @($row).Count | Should -Be 1
@@ -111,7 +127,7 @@ Describe 'Show-VirtDashboard -Once' -Skip:(Test-VirtCapabilityMissing root) {
         finally {
             Remove-VirtMachine -Name $machine -Force -Confirm:$false -ErrorAction Continue
         }
-        Test-Path "/run/virttools/machines/$machine" | Should -BeFalse
+        Test-Path (Get-VmmDirectory $machine) | Should -BeFalse
     }
 }
 
@@ -146,7 +162,7 @@ Describe 'Show-VirtDashboard in a real terminal' -Skip:(Test-VirtCapabilityMissi
         $script:machine = "tmuxvm-$([guid]::NewGuid().ToString('N').Substring(0, 6))"
         $exe = [Environment]::ProcessPath
         $prefix = if ((Split-Path -Leaf $exe) -like 'dotnet*') { "'$(Join-Path $PSHOME 'pwsh.dll')'" } else { '' }
-        tmux new-session -d -s $session -x 180 -y 45 "env NO_COLOR=1 '$exe' $prefix -NoProfile -NoLogo"
+        tmux new-session -d -s $session -x 180 -y 45 "env NO_COLOR=1 VIRTTOOLS_RUN_DIR='$env:VIRTTOOLS_RUN_DIR' '$exe' $prefix -NoProfile -NoLogo"
         if ($LASTEXITCODE -ne 0) { throw 'tmux new-session failed' }
 
         function script:Get-Pane { (tmux capture-pane -p -t $session) -join "`n" }
@@ -167,6 +183,8 @@ Describe 'Show-VirtDashboard in a real terminal' -Skip:(Test-VirtCapabilityMissi
     }
     AfterAll {
         tmux kill-session -t $session 2>$null
+        # The pane's machine ran in its own VMM process: it outlives the pane's pwsh.
+        Remove-VirtMachine -Name $machine -Force -Confirm:$false -ErrorAction Ignore
         Remove-TestCgroup -Name $name -Process $proc
         Remove-TestContainer -Prefix $container
         Remove-Item -Recurse -Force $rootfs -ErrorAction Ignore

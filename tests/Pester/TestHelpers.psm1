@@ -5,6 +5,12 @@
 
 $script:RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
 
+# Machines run in their own VMM process by default and are visible host-wide under
+# $VIRTTOOLS_RUN_DIR/machines: a test run (this pwsh and every pwsh or VMM it starts, which inherit
+# the variable) gets its own root, so runs of other developers or CI on the same host neither see
+# nor remove its pester-* machines, nor it theirs.
+if (-not $env:VIRTTOOLS_RUN_DIR) { $env:VIRTTOOLS_RUN_DIR = "/run/virttools-pester-$PID" }
+
 function Get-RepoRoot { $script:RepoRoot }
 
 function Import-VirtTools {

@@ -63,7 +63,7 @@ public sealed class DetachedMachineSource(Func<IReadOnlySet<string>> hostedHere)
         {
             return [];
         }
-        var (data, _) = machine.ReadOutput(0);
+        var data = machine.ReadOutput(0, TimeSpan.Zero).Data;
         return TextTail.Last(System.Text.Encoding.UTF8.GetString(data), lines);
     }
 }

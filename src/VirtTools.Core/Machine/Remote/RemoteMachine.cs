@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using VirtTools.Accelerators.Emulator;
 using VirtTools.Diagnostics;
 
 namespace VirtTools.Machine.Remote;
@@ -8,8 +9,13 @@ namespace VirtTools.Machine.Remote;
 /// controlled over the socket while the process lives, reported as <see cref="MachineState.Stale"/>
 /// once it is gone.
 /// </summary>
-public sealed class RemoteMachine : IMachineControl
+public sealed class RemoteMachine : IMachineConsole, IMachineDebugger
 {
+    private static readonly Serilog.ILogger Log = VirtLog.For<RemoteMachine>();
+
+    /// <summary>A forced stop takes well under a second; a VMM that has not answered a remove by then is hung.</summary>
+    private static readonly TimeSpan RemoveReplyTimeout = TimeSpan.FromSeconds(10);
+
     public RemoteMachine(string directory, VmmState? state)
     {
         Directory = directory;
@@ -50,15 +56,30 @@ public sealed class RemoteMachine : IMachineControl
 
     public void Stop(bool force) => Send(new VmmRequest("stop", force));
 
-    public MachineRegisters Registers() => Send(new VmmRequest("registers")).Registers!;
+    public MachineRegisters Registers(int processor = 0) => Send(new VmmRequest("registers") { Processor = processor }).Registers!;
+
+    public StepResult Step(long count) => Send(new VmmRequest("step") { Count = count }).Step!;
+
+    public IReadOnlyList<DisassemblyLine> Disassemble(ulong? address, int count) =>
+        Send(new VmmRequest("disassemble") { Address = address, Count = count }).Disassembly!;
+
+    public MachineBreakpoint AddBreakpoint(ulong? address, ushort? port) =>
+        Send(new VmmRequest("break") { Address = address, Port = address is null ? port : null }).Breakpoints![0];
+
+    public bool RemoveBreakpoint(MachineBreakpoint breakpoint) =>
+        Send(breakpoint.Kind == "Port"
+            ? new VmmRequest("unbreak") { Port = checked((ushort)breakpoint.Value) }
+            : new VmmRequest("unbreak") { Address = breakpoint.Value }).Removed;
+
+    public IReadOnlyList<MachineBreakpoint> Breakpoints() => Send(new VmmRequest("breakpoints")).Breakpoints!;
 
     public void SendInput(ReadOnlySpan<byte> data) => Send(new VmmRequest("input", Data: Convert.ToBase64String(data)));
 
-    /// <summary>Console output from <paramref name="offset"/>; returns the bytes and the next offset.</summary>
-    public (byte[] Data, long Next) ReadOutput(long offset)
+    /// <summary>Console output from <paramref name="offset"/>; the VMM holds the request up to <paramref name="wait"/> until there is some.</summary>
+    public ConsoleRead ReadOutput(long offset, TimeSpan wait)
     {
-        var reply = Send(new VmmRequest("output", Offset: offset));
-        return (Convert.FromBase64String(reply.Output ?? ""), reply.OutputEnd);
+        var reply = Send(new VmmRequest("output", Offset: offset) { WaitMs = (int)Math.Clamp(wait.TotalMilliseconds, 0, VmmRequest.MaxWaitMs) });
+        return new ConsoleRead(Convert.FromBase64String(reply.Output ?? ""), reply.OutputEnd, reply.State ?? MachineState.Running);
     }
 
     /// <summary>Ends the VMM process (a running machine only with <paramref name="force"/>) or cleans stale state.</summary>
@@ -67,9 +88,22 @@ public sealed class RemoteMachine : IMachineControl
         if (IsAlive)
         {
             var pid = LastState!.Pid;
-            Send(new VmmRequest("remove", force));
-            WaitForExit(pid, TimeSpan.FromSeconds(10));
-            return;
+            try
+            {
+                Send(new VmmRequest("remove", force), RemoveReplyTimeout);
+                if (WaitForExit(pid, TimeSpan.FromSeconds(10)))
+                {
+                    return;
+                }
+                // It agreed to go but did not (a vCPU that ignores the stop): end it, then clean up after it.
+                Log.Warning("VMM process {Pid} of machine {Machine} did not exit after remove; killing it", pid, Name);
+            }
+            catch (VirtToolsException e) when (force && e.ErrorId == "VmmUnreachable")
+            {
+                // Alive but not answering (hung): -Force means the machine goes anyway.
+                Log.Warning(e, "VMM process {Pid} of machine {Machine} does not answer; killing it", pid, Name);
+            }
+            KillVmm(pid);
         }
         if (System.IO.Directory.Exists(Directory))
         {
@@ -77,14 +111,14 @@ public sealed class RemoteMachine : IMachineControl
         }
     }
 
-    private VmmReply Send(VmmRequest request)
+    private VmmReply Send(VmmRequest request, TimeSpan? replyTimeout = null)
     {
         if (!IsAlive)
         {
             throw new VirtToolsException("MachineStale", VirtErrorKind.InvalidOperation,
                 $"the VMM process of machine '{Name}' is gone; Remove-VirtMachine cleans its state", Name);
         }
-        return VmmClient.Send(Directory, Name, request);
+        return VmmClient.Send(Directory, Name, request, replyTimeout);
     }
 
     private VirtMachineInfo StaleInfo()
@@ -108,12 +142,32 @@ public sealed class RemoteMachine : IMachineControl
         }
     }
 
-    private static void WaitForExit(int pid, TimeSpan timeout)
+    /// <summary>True when the process is gone within <paramref name="timeout"/>.</summary>
+    private static bool WaitForExit(int pid, TimeSpan timeout)
     {
         var clock = Stopwatch.StartNew();
-        while (IsVmmProcess(pid) && clock.Elapsed < timeout)
+        while (IsVmmProcess(pid))
         {
+            if (clock.Elapsed >= timeout)
+            {
+                return false;
+            }
             Thread.Sleep(20);
+        }
+        return true;
+    }
+
+    private static void KillVmm(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            process.Kill();
+            process.WaitForExit(5000);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            // Gone already.
         }
     }
 }

@@ -10,6 +10,9 @@ public static class VmmJson
     {
         Converters = { new JsonStringEnumConverter() },
         WriteIndented = false,
+        // Generated metadata (VmmJsonContext) first: the VMM's cold start; reflection for anything else.
+        TypeInfoResolver = System.Text.Json.Serialization.Metadata.JsonTypeInfoResolver.Combine(
+            VmmJsonContext.Default, new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver()),
     };
 
     public static string Serialize<T>(T value) => JsonSerializer.Serialize(value, Options);

@@ -1,3 +1,4 @@
+using VirtTools.Accelerators.Emulator;
 using VirtTools.Diagnostics;
 
 namespace VirtTools.Machine.Remote;
@@ -23,7 +24,20 @@ public sealed record VmmReply
 
     public long OutputEnd { get; init; }
 
+    /// <summary>The machine's state when the output was read (set on output replies).</summary>
+    public MachineState? State { get; init; }
+
     public MachineRegisters? Registers { get; init; }
+
+    public StepResult? Step { get; init; }
+
+    public IReadOnlyList<DisassemblyLine>? Disassembly { get; init; }
+
+    /// <summary>The breakpoint set (break) or, on breakpoints, all of them.</summary>
+    public IReadOnlyList<MachineBreakpoint>? Breakpoints { get; init; }
+
+    /// <summary>On unbreak: whether the machine had that breakpoint.</summary>
+    public bool Removed { get; init; }
 
     public static VmmReply Failure(Exception e) => e is VirtToolsException v
         ? new VmmReply { ErrorId = v.ErrorId, ErrorKind = v.Kind, Message = v.Message }

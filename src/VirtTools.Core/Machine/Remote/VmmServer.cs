@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Text;
+using VirtTools.Accelerators.Emulator;
 using VirtTools.Diagnostics;
 
 namespace VirtTools.Machine.Remote;
@@ -14,6 +15,7 @@ public sealed class VmmServer : IDisposable
 
     private readonly string directory;
     private readonly VirtMachine machine;
+    private readonly InProcessMachine access;
     private readonly Socket listener;
     private readonly ManualResetEventSlim removed = new();
     private readonly object stateGate = new();
@@ -22,6 +24,7 @@ public sealed class VmmServer : IDisposable
     {
         this.directory = directory;
         this.machine = machine;
+        access = new InProcessMachine(machine);
         this.listener = listener;
         machine.Ended += _ => WriteState();
     }
@@ -81,7 +84,9 @@ public sealed class VmmServer : IDisposable
             {
                 return;
             }
-            _ = Task.Run(() => Converse(client));
+            // A thread per connection, not a pool task: an output request blocks for up to its WaitMs,
+            // and an attached console must not make other requests wait for the pool to grow.
+            new Thread(() => Converse(client)) { IsBackground = true, Name = "vmm-client" }.Start();
         }
     }
 
@@ -142,10 +147,24 @@ public sealed class VmmServer : IDisposable
                 machine.SendInput(Convert.FromBase64String(request.Data ?? ""));
                 return new VmmReply { Ok = true };
             case "output":
-                return Output(request.Offset);
+                var read = access.ReadOutput(request.Offset, TimeSpan.FromMilliseconds(Math.Clamp(request.WaitMs, 0, VmmRequest.MaxWaitMs)));
+                return new VmmReply { Ok = true, Output = Convert.ToBase64String(read.Data), OutputEnd = read.Next, State = read.State };
             case "registers":
-                var (regs, special) = machine.ReadRegisters();
-                return new VmmReply { Ok = true, Registers = MachineRegisters.From(machine.Name, regs, special) };
+                return new VmmReply { Ok = true, Registers = access.Registers(request.Processor) };
+            case "step":
+                var step = access.Step(request.Count > 0 ? request.Count : 1);
+                WriteState();
+                return new VmmReply { Ok = true, Step = step };
+            case "disassemble":
+                return new VmmReply { Ok = true, Disassembly = access.Disassemble(request.Address, (int)Math.Clamp(request.Count, 1, 10_000)) };
+            case "breakpoints":
+                return new VmmReply { Ok = true, Breakpoints = access.Breakpoints() };
+            case "break":
+                return new VmmReply { Ok = true, Breakpoints = [access.AddBreakpoint(request.Address, request.Address is null ? Port(request) : null)] };
+            case "unbreak":
+                return new VmmReply { Ok = true, Removed = access.RemoveBreakpoint(request.Address is { } address
+                    ? new MachineBreakpoint(machine.Name, "Address", address)
+                    : new MachineBreakpoint(machine.Name, "Port", Port(request))) };
             case "remove":
                 if (!request.Force && machine.State is MachineState.Running or MachineState.Paused)
                 {
@@ -160,16 +179,8 @@ public sealed class VmmServer : IDisposable
         return new VmmReply { Ok = true, Info = VirtMachineInfo.From(machine) };
     }
 
-    /// <summary>The kept console output from <paramref name="offset"/> (a running byte count), clipped to what is still kept.</summary>
-    private VmmReply Output(long offset)
-    {
-        var kept = machine.Output.ToArray();
-        var end = machine.Output.TotalBytes;
-        var first = Math.Max(0, end - kept.Length);
-        var from = Math.Clamp(offset, first, end);
-        var slice = kept.AsSpan((int)(from - first), (int)Math.Min(end - from, kept.Length - (from - first)));
-        return new VmmReply { Ok = true, Output = Convert.ToBase64String(slice), OutputEnd = from + slice.Length };
-    }
+    private static ushort Port(VmmRequest request) => request.Port
+        ?? throw new VirtToolsException("VmmRequestInvalid", VirtErrorKind.InvalidArgument, $"'{request.Op}' needs an address or a port", request.Op);
 
     private void WriteState()
     {

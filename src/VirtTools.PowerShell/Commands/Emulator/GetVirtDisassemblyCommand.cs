@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using VirtTools.Accelerators.Emulator;
+using VirtTools.Machine;
 using VirtTools.PowerShell.Commands.Machines;
 
 namespace VirtTools.PowerShell.Commands.Emulator;
@@ -37,11 +38,11 @@ public sealed class GetVirtDisassemblyCommand : MachineCmdlet
 
     protected override void ProcessRecord()
     {
-        foreach (var machine in SelectMachines())
+        foreach (var machine in Select<IMachineDebugger>())
         {
             try
             {
-                foreach (var line in Invoke(() => EmulatorDebugger.Disassemble(machine, Address, Count)))
+                foreach (var line in Invoke(() => machine.Disassemble(Address, Count)))
                 {
                     WriteObject(line);
                 }

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using VirtTools.Accelerators.Emulator;
+using VirtTools.Machine;
 using VirtTools.PowerShell.Commands.Machines;
 
 namespace VirtTools.PowerShell.Commands.Emulator;
@@ -20,11 +21,11 @@ public sealed class GetVirtMachineBreakpointCommand : MachineCmdlet
 {
     protected override void ProcessRecord()
     {
-        foreach (var machine in SelectMachines())
+        foreach (var machine in Select<IMachineDebugger>())
         {
             try
             {
-                foreach (var b in Invoke(() => EmulatorDebugger.Breakpoints(machine)))
+                foreach (var b in Invoke(() => machine.Breakpoints()))
                 {
                     WriteObject(b);
                 }

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using VirtTools.Accelerators.Emulator;
+using VirtTools.Machine;
 using VirtTools.PowerShell.Commands.Machines;
 
 namespace VirtTools.PowerShell.Commands.Emulator;
@@ -39,20 +40,20 @@ public sealed class RemoveVirtMachineBreakpointCommand : MachineCmdlet
 
     protected override void ProcessRecord()
     {
-        foreach (var machine in SelectMachines())
+        foreach (var machine in Select<IMachineDebugger>())
         {
             try
             {
                 var targets = Value is { } v
                     ? new[] { new MachineBreakpoint(machine.Name, Kind, v) }
-                    : Invoke(() => EmulatorDebugger.Breakpoints(machine)).ToArray();
+                    : Invoke(() => machine.Breakpoints()).ToArray();
                 foreach (var b in targets)
                 {
                     if (!ShouldProcess(machine.Name, $"Remove {b.Kind} breakpoint 0x{b.Value:x}"))
                     {
                         continue;
                     }
-                    if (!Invoke(() => EmulatorDebugger.RemoveBreakpoint(machine, b)))
+                    if (!Invoke(() => machine.RemoveBreakpoint(b)))
                     {
                         WriteError(Infrastructure.ErrorRecords.Create("BreakpointNotFound", Diagnostics.VirtErrorKind.NotFound,
                             $"machine '{machine.Name}' has no {b.Kind.ToLowerInvariant()} breakpoint at 0x{b.Value:x}", b));

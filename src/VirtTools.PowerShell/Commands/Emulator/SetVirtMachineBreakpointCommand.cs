@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using VirtTools.Accelerators.Emulator;
+using VirtTools.Machine;
 using VirtTools.PowerShell.Commands.Machines;
 
 namespace VirtTools.PowerShell.Commands.Emulator;
@@ -37,7 +38,7 @@ public sealed class SetVirtMachineBreakpointCommand : MachineCmdlet
     protected override void ProcessRecord()
     {
         bool byAddress = ParameterSetName == "Address";
-        foreach (var machine in SelectMachines())
+        foreach (var machine in Select<IMachineDebugger>())
         {
             if (!ShouldProcess(machine.Name, byAddress ? $"Break at 0x{Address:x}" : $"Break on port 0x{Port:x}"))
             {
@@ -45,7 +46,7 @@ public sealed class SetVirtMachineBreakpointCommand : MachineCmdlet
             }
             try
             {
-                WriteObject(Invoke(() => EmulatorDebugger.AddBreakpoint(machine, byAddress ? Address : null, byAddress ? null : Port)));
+                WriteObject(Invoke(() => machine.AddBreakpoint(byAddress ? Address : null, byAddress ? null : Port)));
             }
             catch (Exception e) when (e is not PipelineStoppedException)
             {

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using VirtTools.Accelerators.Emulator;
+using VirtTools.Machine;
 using VirtTools.PowerShell.Commands.Machines;
 
 namespace VirtTools.PowerShell.Commands.Emulator;
@@ -27,7 +28,7 @@ public sealed class StepVirtMachineCommand : MachineCmdlet
 
     protected override void ProcessRecord()
     {
-        foreach (var machine in SelectMachines())
+        foreach (var machine in Select<IMachineDebugger>())
         {
             if (!ShouldProcess(machine.Name, $"Execute {Count} instruction(s)"))
             {
@@ -35,7 +36,7 @@ public sealed class StepVirtMachineCommand : MachineCmdlet
             }
             try
             {
-                WriteObject(Invoke(() => EmulatorDebugger.Step(machine, Count)));
+                WriteObject(Invoke(() => machine.Step(Count)));
             }
             catch (Exception e) when (e is not PipelineStoppedException)
             {

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Management.Automation;
 using System.Text;
 using VirtTools.Machine;
@@ -9,8 +8,8 @@ namespace VirtTools.PowerShell.Commands.Machines;
 /// <para type="synopsis">Attaches this terminal to a machine's serial console (COM1). Detach with Ctrl+] .</para>
 /// </summary>
 /// <remarks>
-/// <para>Enter-VirtMachine shows what the guest has written to COM1 so far, then everything it writes, and sends your keystrokes to the guest's UART (Enter sends a carriage return, as a serial terminal does). A machine still in the Created state is started first.</para>
-/// <para>Press Ctrl+] (0x1d, as in telnet) to detach: the machine keeps running. The command also returns when the machine stops or crashes, or on Ctrl+C.</para>
+/// <para>Enter-VirtMachine shows what the guest has written to COM1 so far (up to the last 1 MiB), then everything it writes, and sends your keystrokes to the guest's UART (Enter sends a carriage return, as a serial terminal does). A machine still in the Created state is started first.</para>
+/// <para>Press Ctrl+] (0x1d, as in telnet) to detach: the machine keeps running, and Enter-VirtMachine from this or any other pwsh on the host attaches again. A machine in its own VMM process (the default) is reached over its control socket: the VMM holds each output request until there is output, so an idle console costs no polling. The command also returns when the machine stops or crashes, or on Ctrl+C.</para>
 /// <para>When standard input is redirected (a script piping text in), the bytes are sent as they are, a 0x1d byte detaches, and end of input leaves the console attached until the machine ends.</para>
 /// </remarks>
 /// <example>
@@ -38,21 +37,25 @@ public sealed class EnterVirtMachineCommand : MachineCmdlet
 
     protected override void ProcessRecord()
     {
-        var machine = SelectMachines().FirstOrDefault();
+        var machine = Select<IMachineConsole>().FirstOrDefault();
         if (machine is null)
         {
             return;
         }
         try
         {
-            if (machine.State == MachineState.Created)
+            if (Invoke(machine.Info).State == MachineState.Created)
             {
                 Invoke(machine.Start);
             }
-            Attach(machine);
+            var ended = Attach(machine);
+            var info = Invoke(machine.Info);
+            WriteVerbose(ended
+                ? $"machine '{machine.Name}' is {info.State}: {info.Reason}"
+                : $"detached from machine '{machine.Name}' ({info.State})");
             if (PassThru)
             {
-                WriteObject(VirtMachineInfo.From(machine));
+                WriteObject(info);
             }
         }
         catch (Exception e) when (e is not PipelineStoppedException)
@@ -63,57 +66,79 @@ public sealed class EnterVirtMachineCommand : MachineCmdlet
 
     protected override void StopProcessing() => stopRequested.Set();
 
-    private void Attach(VirtMachine machine)
+    /// <summary>
+    /// Copies the console to stdout from a reader thread that waits for output (in the machine's
+    /// process, so nothing polls the socket), while this thread forwards keys. Returns true when the
+    /// machine ended, false on detach or Ctrl+C.
+    /// </summary>
+    private bool Attach(IMachineConsole machine)
     {
-        var pending = new ConcurrentQueue<byte>();
-        void OnByte(byte b) => pending.Enqueue(b);
         using var stdout = Console.OpenStandardOutput();
-        // Subscribe before copying the backlog: a byte may then show twice, but none is lost.
-        machine.Output.Received += OnByte;
         var detached = new ManualResetEventSlim();
-        try
+        var ended = new ManualResetEventSlim();
+        Exception? failure = null;
+        var reader = new Thread(() =>
         {
-            stdout.Write(machine.Output.ToArray());
-            stdout.Flush();
-            if (Console.IsInputRedirected)
+            try
             {
-                StartRedirectedReader(machine, detached);
+                // From offset 0: the backlog first (what is still kept), then everything new.
+                long offset = 0;
+                while (!detached.IsSet && !stopRequested.IsSet)
+                {
+                    var read = machine.ReadOutput(offset, OutputWait);
+                    if (read.Data.Length > 0 && !detached.IsSet)
+                    {
+                        stdout.Write(read.Data);
+                        stdout.Flush();
+                    }
+                    offset = read.Next;
+                    if (read.MachineEnded && read.Data.Length == 0)
+                    {
+                        break;
+                    }
+                }
             }
-            var buffer = new List<byte>();
-            while (!detached.IsSet && !stopRequested.IsSet)
+            catch (Exception e)
             {
-                var ended = machine.State is MachineState.Stopped or MachineState.Crashed;
-                buffer.Clear();
-                while (pending.TryDequeue(out var b))
-                {
-                    buffer.Add(b);
-                }
-                if (buffer.Count > 0)
-                {
-                    stdout.Write(buffer.ToArray());
-                    stdout.Flush();
-                }
-                if (ended)
-                {
-                    break;
-                }
-                if (!Console.IsInputRedirected)
-                {
-                    ForwardKeys(machine, detached);
-                }
-                stopRequested.Wait(10);
+                failure = e;
             }
-        }
-        finally
+            finally
+            {
+                ended.Set();
+            }
+        })
+        { IsBackground = true, Name = "console-output" };
+        reader.Start();
+        if (Console.IsInputRedirected)
         {
-            machine.Output.Received -= OnByte;
+            StartRedirectedReader(machine, detached);
         }
-        WriteVerbose(machine.State is MachineState.Stopped or MachineState.Crashed
-            ? $"machine '{machine.Name}' is {machine.State}: {machine.Reason}"
-            : $"detached from machine '{machine.Name}' ({machine.State})");
+        while (!detached.IsSet && !stopRequested.IsSet && !ended.IsSet)
+        {
+            if (!Console.IsInputRedirected)
+            {
+                ForwardKeys(machine, detached);
+            }
+            // Keys are polled locally (Console.KeyAvailable); only output waits on the machine.
+            ended.Wait(KeyPollInterval);
+        }
+        var machineEnded = ended.IsSet && !detached.IsSet && !stopRequested.IsSet;
+        detached.Set();
+        // The reader returns after its current wait at the latest; it writes nothing once detached.
+        reader.Join(OutputWait + TimeSpan.FromSeconds(1));
+        if (failure is not null && machineEnded)
+        {
+            throw failure;
+        }
+        return machineEnded;
     }
 
-    private static void ForwardKeys(VirtMachine machine, ManualResetEventSlim detached)
+    /// <summary>How long one output request waits in the machine for new output before asking again.</summary>
+    private static readonly TimeSpan OutputWait = TimeSpan.FromMilliseconds(500);
+
+    private static readonly TimeSpan KeyPollInterval = TimeSpan.FromMilliseconds(10);
+
+    private static void ForwardKeys(IMachineConsole machine, ManualResetEventSlim detached)
     {
         while (Console.KeyAvailable)
         {
@@ -131,7 +156,7 @@ public sealed class EnterVirtMachineCommand : MachineCmdlet
         }
     }
 
-    private static void StartRedirectedReader(VirtMachine machine, ManualResetEventSlim detached)
+    private static void StartRedirectedReader(IMachineConsole machine, ManualResetEventSlim detached)
     {
         var reader = new Thread(() =>
         {

@@ -7,7 +7,7 @@ namespace VirtTools.PowerShell.Commands.Machines;
 /// <para type="synopsis">Reads the vCPU registers of machines: general-purpose, segment selectors, control registers, descriptor tables and the CPU mode.</para>
 /// </summary>
 /// <remarks>
-/// <para>A running machine is paused for the read and resumed right after; a created, paused, stopped or crashed machine is read as it is (after a crash the registers show where the guest died).</para>
+/// <para>A running machine is paused for the read and resumed right after (in its VMM process, over the control socket, for a machine that runs in one); a created, paused, stopped or crashed machine is read as it is (after a crash the registers show where the guest died).</para>
 /// </remarks>
 /// <example>
 /// <code>Get-VirtMachineRegister -Name demo</code>
@@ -34,12 +34,11 @@ public sealed class GetVirtMachineRegisterCommand : MachineCmdlet
 
     protected override void ProcessRecord()
     {
-        foreach (var machine in SelectMachines())
+        foreach (var machine in Select<IMachineDebugger>())
         {
             try
             {
-                var (regs, sregs) = Invoke(() => machine.ReadRegisters(Processor));
-                WriteObject(MachineRegisters.From(machine.Name, regs, sregs) with { Processor = Processor });
+                WriteObject(Invoke(() => machine.Registers(Processor)));
             }
             catch (Exception e) when (e is not PipelineStoppedException)
             {

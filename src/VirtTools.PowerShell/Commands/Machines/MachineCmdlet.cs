@@ -22,39 +22,29 @@ public abstract class MachineCmdlet : VirtCmdlet
     [ValidateNotNullOrEmpty]
     public string[] Name { get; set; } = [];
 
-    /// <summary>The machines selected by -Name; unknown names are reported per item.</summary>
-    protected IEnumerable<VirtMachine> SelectMachines()
-    {
-        var registry = MachineSession.Registry;
-        foreach (var name in Name)
-        {
-            var pattern = new WildcardPattern(name, WildcardOptions.IgnoreCase);
-            var matches = registry.All.Where(m => pattern.IsMatch(m.Name)).ToList();
-            if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(name))
-            {
-                WriteError(ErrorRecords.Create("MachineNotFound", Diagnostics.VirtErrorKind.NotFound, $"no machine named '{name}'", name));
-            }
-            foreach (var machine in matches)
-            {
-                yield return machine;
-            }
-        }
-    }
+    /// <summary>
+    /// The machines selected by -Name: this session's in-process ones, then those running in their
+    /// own VMM process anywhere on the host (a name hosted here hides a VMM one). Both kinds implement
+    /// the same interfaces, so no cmdlet asks which kind it has, except Remove for the session's registry.
+    /// </summary>
+    protected IEnumerable<IMachineControl> SelectControls() => Select<IMachineControl>();
 
     /// <summary>
-    /// The machines selected by -Name for the lifecycle cmdlets: this session's, then those running in
-    /// their own VMM process anywhere on the host (a name hosted here hides a detached one).
+    /// The machines selected by -Name, as the interface a cmdlet needs (IMachineConsole,
+    /// IMachineDebugger). T is unconstrained on purpose: a constraint naming a VirtTools.Core type
+    /// is resolved when PowerShell loads the cmdlet types, before the module's load context can
+    /// resolve VirtTools.Core (the same reason no parameter has a Core type).
     /// </summary>
-    protected IEnumerable<IMachineControl> SelectControls()
+    protected IEnumerable<T> Select<T>()
     {
         var local = MachineSession.Registry.All;
-        var all = local.Cast<IMachineControl>()
+        var all = local.Select(m => new InProcessMachine(m)).Cast<IMachineControl>()
             .Concat(RemoteMachineDirectory.List().Where(r => !local.Any(m => string.Equals(m.Name, r.Name, StringComparison.OrdinalIgnoreCase))))
             .ToList();
         foreach (var name in Name)
         {
             var pattern = new WildcardPattern(name, WildcardOptions.IgnoreCase);
-            var matches = all.Where(m => pattern.IsMatch(m.Name)).ToList();
+            var matches = all.Where(m => pattern.IsMatch(m.Name)).Cast<T>().ToList();
             if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(name))
             {
                 WriteError(ErrorRecords.Create("MachineNotFound", Diagnostics.VirtErrorKind.NotFound, $"no machine named '{name}'", name));

@@ -10,15 +10,15 @@ namespace VirtTools.PowerShell.Commands.Machines;
 /// <remarks>
 /// <para>New-VirtMachine builds a machine in the Created state: guest RAM mapped once and shared with the accelerator, the legacy devices (16550A UART on COM1, i8042, CMOS/RTC, debug-exit port 0xf4, and the 8259 PIC and 8254 PIT in user space unless the accelerator has its own), and the image loaded as -Format and -Mode say.</para>
 /// <para>With -Image: a flat binary (started at -LoadAddress in -Mode Real, Protected or Long), an ELF32/ELF64 file, a multiboot v1 kernel, or a bzImage. With -Kernel: a Linux bzImage booted by the 64-bit boot protocol with -Initrd and -CommandLine.</para>
-/// <para>Without -Detached, the machine lives in this pwsh process (in-process mode) until Remove-VirtMachine or until the module is removed. With -Detached it runs in its own VMM process (dotnet VirtTools.Vmm.dll), with its state under /run/virttools/machines/&lt;name&gt;, and every pwsh session on the host sees and controls it.</para>
+/// <para>The machine runs in its own VMM process (dotnet VirtTools.Vmm.dll), with its state under /run/virttools/machines/&lt;name&gt;: every pwsh session on the host sees and controls it, and it outlives the pwsh that created it until Remove-VirtMachine. With -InProcess it lives in this pwsh process instead (for tests and debugging), until Remove-VirtMachine or until the module is removed, and other sessions do not see it.</para>
 /// </remarks>
 /// <example>
 /// <code>New-VirtMachine -Name demo -Image ./guest.bin -Mode Long -LoadAddress 0x100000 | Start-VirtMachine</code>
 /// <para>Creates a machine from a 64-bit flat binary and starts it.</para>
 /// </example>
 /// <example>
-/// <code>New-VirtMachine -Name svc -Image ./guest.bin -Detached | Start-VirtMachine</code>
-/// <para>Creates a machine in its own VMM process and starts it; Get-VirtMachine in any other pwsh lists it.</para>
+/// <code>New-VirtMachine -Name dbg -Accelerator Emulator -Image ./boot.bin -Mode Real -LoadAddress 0x7c00 -InProcess</code>
+/// <para>Creates a machine in this pwsh process: no VMM process is started, and only this session sees it.</para>
 /// </example>
 /// <example>
 /// <code>New-VirtMachine -Name linux -MemoryMB 256 -Kernel /boot/vmlinuz -Initrd ./initrd.cpio -CommandLine 'console=ttyS0'</code>
@@ -36,13 +36,24 @@ public sealed class NewVirtMachineCommand : MachineImageCmdlet
     public string Name { get; set; } = "";
 
     /// <summary>
-    /// <para>Run the machine in its own VMM process, controlled over a Unix socket and visible host-wide under /run/virttools.</para>
+    /// <para>Host the machine in this pwsh process instead of its own VMM process (for tests and debugging): only this session sees it, and it ends with the module.</para>
+    /// </summary>
+    [Parameter]
+    public SwitchParameter InProcess { get; set; }
+
+    /// <summary>
+    /// <para>Run the machine in its own VMM process. This is the default; the switch is kept for scripts written when it was not.</para>
     /// </summary>
     [Parameter]
     public SwitchParameter Detached { get; set; }
 
     protected override void EndProcessing()
     {
+        if (InProcess && Detached)
+        {
+            ThrowTerminatingError(Infrastructure.ErrorRecords.Create("ParameterConflict", Diagnostics.VirtErrorKind.InvalidArgument,
+                "-InProcess and -Detached contradict each other: a machine runs either in this pwsh or in its own VMM process", Name));
+        }
         if (!ShouldProcess(Name, "Create machine"))
         {
             return;
@@ -50,9 +61,9 @@ public sealed class NewVirtMachineCommand : MachineImageCmdlet
         try
         {
             var config = BuildConfig(Name);
-            WriteObject(Detached
-                ? Invoke(() => VmmLauncher.Launch(config).Info())
-                : VirtMachineInfo.From(Invoke(() => MachineSession.Registry.Create(config))));
+            WriteObject(InProcess
+                ? VirtMachineInfo.From(Invoke(() => MachineSession.Registry.Create(config)))
+                : Invoke(() => VmmLauncher.Launch(config).Info()));
         }
         catch (Exception e) when (e is not PipelineStoppedException)
         {
