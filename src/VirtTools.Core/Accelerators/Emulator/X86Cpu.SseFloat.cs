@@ -326,6 +326,11 @@ public sealed partial class X86Cpu
                     else if (T.IsNegative(r) && err > 0) { r = T.BitIncrement(r); }
                     break;
             }
+            if (T.IsInfinity(r) && !overflow)
+            {
+                // Rounding away from the largest finite value: an overflow only the directed modes see.
+                sseRaised |= MxOE;
+            }
         }
         if (T.Abs(r) < MinNormal<T>() && (!T.IsZero(r) || err != 0))
         {
@@ -371,6 +376,11 @@ public sealed partial class X86Cpu
             return Math.Sign(double.CreateTruncating(a) * double.CreateTruncating(b) - double.CreateTruncating(r));
         }
         double x = double.CreateTruncating(a), y = double.CreateTruncating(b), p = double.CreateTruncating(r);
+        if (p == 0)
+        {
+            // Underflow to zero: the exact product is nonzero (zero factors return exact zeros earlier).
+            return x == 0 || y == 0 ? 0 : Math.Sign(x) * Math.Sign(y);
+        }
         if (Math.Abs(p) < Tiny)
         {
             // Below 2^-900 the residual would round away: scale the smaller factor up (exact).
@@ -387,6 +397,10 @@ public sealed partial class X86Cpu
         if (IsSingle<T>())
         {
             return Math.Sign(x - q * y) * sign;
+        }
+        if (q == 0)
+        {
+            return x == 0 ? 0 : Math.Sign(x) * sign;
         }
         if (Math.Abs(q) < Tiny)
         {
