@@ -33,7 +33,8 @@ internal enum SseOp : byte
     Pshufd, Pshufhw, Pshuflw, Shufps, Shufpd, Pinsrw, Pextrw,
     // Floating point, form in Simd.
     FAdd, FSub, FMul, FDiv, FMin, FMax, FSqrt, FCmp, Comis, Ucomis,
-    // Conversions. The integer side of the scalar ones is OpSize (4 or 8).
+    // Conversions. The integer side of the scalar ones is 4 or 8 bytes: OpSize for CVTSI2SS/SD (the
+    // r/m source), Simd for CVT(T)SS2SI/SD2SI (the destination; OpSize is then the m32/m64 source).
     Cvtsi2ss, Cvtsi2sd, Cvtss2si, Cvttss2si, Cvtsd2si, Cvttsd2si, Cvtss2sd, Cvtsd2ss,
     Cvtps2pd, Cvtpd2ps, Cvtdq2ps, Cvtps2dq, Cvttps2dq, Cvtdq2pd, Cvtpd2dq, Cvttpd2dq,
     // State.
