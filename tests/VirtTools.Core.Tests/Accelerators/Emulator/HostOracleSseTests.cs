@@ -42,15 +42,19 @@ public sealed unsafe class HostOracleSseTests
     private static readonly string[] Shuffles = { "shufps", "shufpd", "pshufd", "pshufhw", "pshuflw" };
     private static readonly string[] Compares = { "cmpps", "cmppd", "cmpss", "cmpsd" };
 
-    private sealed class Generator(Random rnd)
+    /// <summary>Random SSE/SSE2 instructions; <paramref name="bits"/> 32 means compatibility mode (XMM0-7, no REX, EBP as the data base).</summary>
+    private sealed class Generator(Random rnd, int bits = 64)
     {
         public readonly StringBuilder Text = new();
+        private static readonly string[] Gprs32 = { "eax", "ecx", "edx", "ebx", "esi", "edi" };
 
-        private string X() => $"xmm{rnd.Next(16)}";
-        private string G64() => R64[Gprs[rnd.Next(Gprs.Length)]];
-        private string G32() => R32[Gprs[rnd.Next(Gprs.Length)]];
-        private string Aligned() => $"[r15 + {16 * rnd.Next(0x80)}]";
-        private string Any(int size) => $"[r15 + {rnd.Next(0x800 - size)}]";
+        private string X() => $"xmm{rnd.Next(bits == 64 ? 16 : 8)}";
+        /// <summary>A 64-bit register in 64-bit code; in 32-bit code the 32-bit form of the instruction is generated instead.</summary>
+        private string G64() => bits == 64 ? R64[Gprs[rnd.Next(Gprs.Length)]] : G32();
+        private string G32() => bits == 64 ? R32[Gprs[rnd.Next(Gprs.Length)]] : Gprs32[rnd.Next(Gprs32.Length)];
+        private string Base => bits == 64 ? "r15" : "ebp";
+        private string Aligned() => $"[{Base} + {16 * rnd.Next(0x80)}]";
+        private string Any(int size) => $"[{Base} + {rnd.Next(0x800 - size)}]";
         private string XmmOr(string mem) => rnd.Next(3) == 0 ? mem : X();
 
         public void Next()
@@ -71,14 +75,14 @@ public sealed unsafe class HostOracleSseTests
                 8 => rnd.Next(6) switch
                 {
                     0 => $"movd {X()}, {(rnd.Next(2) == 0 ? G32() : "dword " + Any(4))}",
-                    1 => $"movq {X()}, {G64()}",
+                    1 => bits == 64 ? $"movq {X()}, {G64()}" : $"movd {X()}, {G32()}",
                     2 => $"movd {(rnd.Next(2) == 0 ? G32() : "dword " + Any(4))}, {X()}",
-                    3 => $"movq {(rnd.Next(2) == 0 ? G64() : "qword " + Any(8))}, {X()}",
+                    3 => $"movq {(rnd.Next(2) == 0 && bits == 64 ? G64() : "qword " + Any(8))}, {X()}",
                     4 => $"{new[] { "movmskps", "movmskpd", "pmovmskb" }[rnd.Next(3)]} {G32()}, {X()}",
                     _ => $"movnti {Any(8)}, {(rnd.Next(2) == 0 ? G32() : G64())}",
                 },
                 9 => rnd.Next(2) == 0
-                    ? $"{(rnd.Next(2) == 0 ? "cvtsi2ss" : "cvtsi2sd")} {X()}, {rnd.Next(4) switch { 0 => G32(), 1 => G64(), 2 => "dword " + Any(4), _ => "qword " + Any(8) }}"
+                    ? $"{(rnd.Next(2) == 0 ? "cvtsi2ss" : "cvtsi2sd")} {X()}, {rnd.Next(4) switch { 0 => G32(), 1 => G64(), 2 => "dword " + Any(4), _ => bits == 64 ? "qword " + Any(8) : "dword " + Any(4) }}"
                     : $"{new[] { "cvtss2si", "cvttss2si" }[rnd.Next(2)]} {(rnd.Next(2) == 0 ? G32() : G64())}, {XmmOr("dword " + Any(4))}",
                 10 => $"{new[] { "cvtsd2si", "cvttsd2si" }[rnd.Next(2)]} {(rnd.Next(2) == 0 ? G32() : G64())}, {XmmOr("qword " + Any(8))}",
                 11 => rnd.Next(5) switch
@@ -165,15 +169,149 @@ public sealed unsafe class HostOracleSseTests
         Assert.True(failures.Length == 0, failures.ToString());
     }
 
-    private static string Wrap(string body)
+    /// <summary>The sequence between loads of MXCSR and the XMM registers and stores of both (64-bit: 16 registers off R15; 32-bit: 8 off EBP).</summary>
+    private static string Wrap(string body, int bits = 64)
     {
-        var sb = new StringBuilder("bits 64\n");
-        sb.AppendLine($"stmxcsr [r15 + {MxcsrHost}]\nldmxcsr [r15 + {MxcsrIn}]");
-        for (int k = 0; k < 16; k++) { sb.AppendLine($"movdqu xmm{k}, [r15 + {XmmIn + 16 * k}]"); }
+        string b = bits == 64 ? "r15" : "ebp";
+        int count = bits == 64 ? 16 : 8;
+        var sb = new StringBuilder(bits == 64 ? "bits 64\n" : "");
+        sb.AppendLine($"stmxcsr [{b} + {MxcsrHost}]\nldmxcsr [{b} + {MxcsrIn}]");
+        for (int k = 0; k < count; k++) { sb.AppendLine($"movdqu xmm{k}, [{b} + {XmmIn + 16 * k}]"); }
         sb.Append(body);
-        for (int k = 0; k < 16; k++) { sb.AppendLine($"movdqu [r15 + {XmmOut + 16 * k}], xmm{k}"); }
-        sb.AppendLine($"stmxcsr [r15 + {MxcsrOut}]\nldmxcsr [r15 + {MxcsrHost}]");
+        for (int k = 0; k < count; k++) { sb.AppendLine($"movdqu [{b} + {XmmOut + 16 * k}], xmm{k}"); }
+        sb.AppendLine($"stmxcsr [{b} + {MxcsrOut}]\nldmxcsr [{b} + {MxcsrHost}]");
         return sb.ToString();
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Seeds))]
+    public void EmulatorMatchesTheHostCpuOnSseInCompatibilityMode(int seed, int sequences)
+    {
+        Skip.IfNot(OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64);
+        var rnd = new Random(seed + 50000);
+        var failures = new StringBuilder();
+        for (int n = 0; n < sequences; n++)
+        {
+            var gen = new Generator(rnd, 32);
+            int length = rnd.Next(1, 10);
+            for (int k = 0; k < length; k++)
+            {
+                gen.Next();
+            }
+            string problem = RunBoth32(gen.Text.ToString(), rnd, seed, n);
+            if (problem.Length > 0)
+            {
+                failures.AppendLine(problem);
+            }
+        }
+        Assert.True(failures.Length == 0, failures.ToString());
+    }
+
+    private static readonly string[] E32 = { "eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi" };
+
+    private static (byte[] Data, uint Mxcsr) InitialData(Random rnd)
+    {
+        byte[] data = new byte[DataSize];
+        FillOperands(rnd, data.AsSpan(0, XmmOut));
+        // Every exception masked (an unmasked one would be SIGFPE here); random RC, DAZ, FTZ and sticky flags.
+        uint mxcsr = 0x1F80 | ((uint)rnd.Next(4) << 13) | (rnd.Next(3) == 0 ? 0x40u : 0) | (rnd.Next(3) == 0 ? 0x8000u : 0) | (rnd.Next(4) == 0 ? (uint)rnd.Next(64) : 0);
+        BitConverter.TryWriteBytes(data.AsSpan(MxcsrIn), mxcsr);
+        return (data, mxcsr);
+    }
+
+    private static string RunBoth32(string body, Random rnd, int seed, int index)
+    {
+        var state = new uint[9];
+        for (int r = 0; r < 8; r++)
+        {
+            state[r] = rnd.Next(3) switch
+            {
+                0 => (uint)rnd.Next(256),
+                1 => (uint)rnd.Next() ^ ((uint)rnd.Next(2) << 31),
+                _ => (uint)(int)((rnd.NextDouble() - 0.5) * Math.Pow(2, rnd.Next(0, 33))),
+            };
+        }
+        state[8] = 2 | ((uint)rnd.Next() & All);
+        (byte[] data, uint mxcsr) = InitialData(rnd);
+        var initialData = (byte[])data.Clone();
+        string wrapped = Wrap(body, 32);
+
+        var native = (uint[])state.Clone();
+        HostOracle.Run32(wrapped, native, data);
+
+        using var h = new CpuHarness("protected");
+        h.Cpu.SetControlRegisters(h.Cpu.Cr0, h.Cpu.Cr3, h.Cpu.Cr4 | 0x200, h.Cpu.Efer); // CR4.OSFXSR
+        byte[] code = Nasm.Assemble("bits 32\n" + wrapped);
+        h.Ram.Write(CpuHarness.Code, code);
+        h.Ram.Pointer[CpuHarness.Code + (ulong)code.Length] = 0xF4;
+        h.Ram.Write(GuestData, initialData);
+        for (int r = 0; r < 8; r++)
+        {
+            if (r != X86Cpu.RSP) { h.Cpu[r] = state[r]; }
+        }
+        h.Cpu[X86Cpu.RBP] = GuestData;
+        h.Cpu.SetFlags(state[8]);
+        h.Cpu.Rip = CpuHarness.Code;
+        var exit = h.Cpu.Run(10_000);
+        var sb = new StringBuilder();
+        if (exit != CpuExit.Halted || h.Cpu.Rip != CpuHarness.Code + (ulong)code.Length + 1)
+        {
+            sb.Append($" emulator stopped ({exit}) at {h.Cpu.Rip:x} after exception {h.Cpu.LastException};");
+        }
+        for (int r = 0; r < 8; r++)
+        {
+            if (r != X86Cpu.RSP && r != X86Cpu.RBP && native[r] != (uint)h.Cpu[r])
+            {
+                sb.Append($" {E32[r]}={(uint)h.Cpu[r]:x} host {native[r]:x};");
+            }
+        }
+        uint ef = h.Cpu.GetFlags() & All, nf = native[8] & All;
+        if (ef != nf)
+        {
+            sb.Append($" flags={ef:x} host {nf:x};");
+        }
+        CompareData(h.Ram.Span.Slice((int)GuestData, DataSize).ToArray(), data, sb);
+        if (sb.Length == 0)
+        {
+            return "";
+        }
+        var repro = new StringBuilder($"MISMATCH (compatibility mode, seed {seed}, sequence {index}, mxcsr in {mxcsr:x}):" + sb + "\n  code:\n");
+        foreach (var line in body.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            repro.AppendLine("    " + line);
+        }
+        repro.Append("  initial:");
+        for (int r = 0; r < 8; r++)
+        {
+            if (r != X86Cpu.RSP && r != X86Cpu.RBP) { repro.Append($" {E32[r]}={state[r]:x}"); }
+        }
+        repro.AppendLine($" eflags={state[8]:x} (ebp = data base)");
+        repro.Append("  operands: ").Append(DescribeOperands(body, initialData)).Append("\n  xmm in:");
+        for (int k = 0; k < 8; k++)
+        {
+            repro.Append($" xmm{k}={Hex(initialData, XmmIn + 16 * k, 16)}");
+        }
+        return repro.ToString();
+    }
+
+    /// <summary>Compares the data buffers (without the saved host MXCSR) and names the first difference.</summary>
+    private static void CompareData(byte[] emuData, byte[] nativeData, StringBuilder sb)
+    {
+        // The host's own MXCSR, saved and restored around the sequence, is not part of the result.
+        emuData.AsSpan(MxcsrHost, 4).Clear();
+        nativeData.AsSpan(MxcsrHost, 4).Clear();
+        for (int k = 0; k < DataSize; k++)
+        {
+            if (emuData[k] != nativeData[k])
+            {
+                string where = k >= XmmOut && k < XmmOut + 256 ? $"xmm{(k - XmmOut) / 16}" : k == MxcsrOut || k == MxcsrOut + 1 ? "mxcsr" : $"data[{k}]";
+                int at = k >= XmmOut && k < XmmOut + 256 ? XmmOut + (k - XmmOut) / 16 * 16 : k & ~7;
+                int len = k >= XmmOut && k < XmmOut + 256 ? 16 : k >= MxcsrIn && k < MxcsrIn + 16 ? 4 : 8;
+                if (len == 4) { at = k & ~3; }
+                sb.Append($" {where}={Hex(emuData, at, len)} host {Hex(nativeData, at, len)};");
+                return;
+            }
+        }
     }
 
     private static string RunBoth(string body, Random rnd, int seed, int index)
@@ -191,11 +329,7 @@ public sealed unsafe class HostOracleSseTests
             };
         }
         state[16] = 2 | ((uint)rnd.Next() & All);
-        byte[] data = new byte[DataSize];
-        FillOperands(rnd, data.AsSpan(0, XmmOut));
-        // Every exception masked (an unmasked one would be SIGFPE here); random RC, DAZ, FTZ and sticky flags.
-        uint mxcsr = 0x1F80 | ((uint)rnd.Next(4) << 13) | (rnd.Next(3) == 0 ? 0x40u : 0) | (rnd.Next(3) == 0 ? 0x8000u : 0) | (rnd.Next(4) == 0 ? (uint)rnd.Next(64) : 0);
-        BitConverter.TryWriteBytes(data.AsSpan(MxcsrIn), mxcsr);
+        (byte[] data, uint mxcsr) = InitialData(rnd);
 
         var native = (ulong[])state.Clone();
         byte* buffer = (byte*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc(DataSize, 4096);
@@ -242,22 +376,7 @@ public sealed unsafe class HostOracleSseTests
         {
             sb.Append($" flags={ef:x} host {nf:x};");
         }
-        byte[] emuData = h.Ram.Span.Slice((int)GuestData, DataSize).ToArray();
-        // The host's own MXCSR, saved and restored around the sequence, is not part of the result.
-        emuData.AsSpan(MxcsrHost, 4).Clear();
-        nativeData.AsSpan(MxcsrHost, 4).Clear();
-        for (int k = 0; k < DataSize; k++)
-        {
-            if (emuData[k] != nativeData[k])
-            {
-                string where = k >= XmmOut && k < XmmOut + 256 ? $"xmm{(k - XmmOut) / 16}" : k == MxcsrOut || k == MxcsrOut + 1 ? "mxcsr" : $"data[{k}]";
-                int at = k >= XmmOut && k < XmmOut + 256 ? XmmOut + (k - XmmOut) / 16 * 16 : k & ~7;
-                int len = k >= XmmOut && k < XmmOut + 256 ? 16 : k >= MxcsrIn && k < MxcsrIn + 16 ? 4 : 8;
-                if (len == 4) { at = k & ~3; }
-                sb.Append($" {where}={Hex(emuData, at, len)} host {Hex(nativeData, at, len)};");
-                break;
-            }
-        }
+        CompareData(h.Ram.Span.Slice((int)GuestData, DataSize).ToArray(), nativeData, sb);
         if (sb.Length == 0)
         {
             return "";
@@ -285,7 +404,7 @@ public sealed unsafe class HostOracleSseTests
     private static string DescribeOperands(string body, byte[] data)
     {
         var sb = new StringBuilder();
-        foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(body, @"\[r15 \+ (\d+)\]"))
+        foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(body, @"\[(?:r15|ebp) \+ (\d+)\]"))
         {
             int at = int.Parse(m.Groups[1].Value);
             sb.Append($"[{at}]={Hex(data, at, 16)} ");
