@@ -406,6 +406,11 @@ public sealed partial class X86Cpu
         {
             return Math.Sign(Math.FusedMultiplyAdd(-(q * Scale), y, x * Scale)) * sign;
         }
+        if (Math.Abs(x) < Tiny)
+        {
+            // A tiny dividend (and so divisor): the residual, about x * 2^-52, would round away.
+            return Math.Sign(Math.FusedMultiplyAdd(-q, y * Scale, x * Scale)) * sign;
+        }
         return Math.Sign(Math.FusedMultiplyAdd(-q, y, x)) * sign;
     }
 
