@@ -46,8 +46,12 @@ public sealed partial class X86Cpu
                 WriteMem(Linear(ref i), i.OpSize, GetReg(i.Reg, i.OpSize));
                 return;
             case SseOp.Clflush:
-                // One coherent vCPU: nothing to write back. The address must still translate.
-                ReadMem(Linear(ref i), 1);
+                // One coherent vCPU: nothing to write back. The address must still translate (#PF),
+                // but is not read: a read of an MMIO register could have side effects.
+                {
+                    ulong lin = Linear(ref i);
+                    if (PagingEnabled) { Translate(lin, AccessKind.Read); }
+                }
                 return;
             case SseOp.Fxsave:
             case SseOp.Fxrstor:
