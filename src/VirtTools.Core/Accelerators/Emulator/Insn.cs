@@ -36,6 +36,11 @@ internal struct Insn
     public byte Sub;
     /// <summary>InsnFlags bits.</summary>
     public byte Flags;
+    /// <summary>
+    /// SSE only: the floating-point form (<see cref="SimdForm"/>: the mandatory prefix) or the
+    /// integer element size in bytes. Sits in what was padding before <see cref="Disp"/>.
+    /// </summary>
+    public byte Simd;
     /// <summary>Displacement (or absolute offset for moffs forms).</summary>
     public long Disp;
     /// <summary>Immediate, sign- or zero-extended as the operation needs.</summary>

@@ -30,4 +30,6 @@ internal enum Op : ushort
     // Bit tests: Sub = 0 bt, 1 bts, 2 btr, 3 btc.
     BtRmReg, BtRmImm, Bsf, Bsr, Tzcnt, Lzcnt, Popcnt,
     Wait, Fpu, Pause, Xgetbv, Rdrand,
+    // SSE/SSE2: the operation is an SseOp in Sub (X86Cpu.Sse).
+    Sse,
 }

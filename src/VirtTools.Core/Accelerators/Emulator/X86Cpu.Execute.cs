@@ -480,6 +480,9 @@ public sealed partial class X86Cpu
             case Op.Fpu:
                 Fpu(ref i);
                 break;
+            case Op.Sse:
+                ExecuteSse(ref i);
+                break;
             case Op.Ud:
             case Op.Invalid:
                 throw new GuestFault(Vectors.UD);

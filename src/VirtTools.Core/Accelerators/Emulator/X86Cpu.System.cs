@@ -337,9 +337,13 @@ public sealed partial class X86Cpu
         R[RDX] = d;
     }
 
+    /// <summary>Leaf 1 EDX: CLFSH (19), FXSR (24), SSE (25), SSE2 (26); see X86Cpu.Sse.</summary>
+    private const uint CpuidSseBits = (1u << 19) | (1u << 24) | (1u << 25) | (1u << 26);
+
     /// <summary>
     /// What the emulator reports: an Intel family-6 CPU with the features it implements (TSC, MSR,
-    /// PAE, CX8, SEP, PGE, CMOV, PAT, PSE, NX, LM, SYSCALL, POPCNT) and without x87/SSE, which it does not.
+    /// PAE, CX8, SEP, PGE, CMOV, PAT, PSE, NX, LM, SYSCALL, POPCNT, CLFSH, FXSR, SSE, SSE2) and
+    /// without x87 (no FPU bit), SSE3 or later.
     /// </summary>
     public static (uint Eax, uint Ebx, uint Ecx, uint Edx) CpuidLeaf(uint leaf, uint sub)
     {
@@ -348,7 +352,8 @@ public sealed partial class X86Cpu
         {
             0 => (7, vendorB, vendorC, vendorD),
             1 => (0x000306A9, 0x00010800, 1u << 23,
-                (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 11) | (1u << 13) | (1u << 15) | (1u << 16)),
+                (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 11) | (1u << 13) | (1u << 15) | (1u << 16)
+                | CpuidSseBits),
             7 => (0, 0, 0, 0),
             0x80000000 => (0x80000008, 0, 0, 0),
             0x80000001 => (0, 0, 1u << 5, (1u << 11) | (1u << 20) | (1u << 29)),

@@ -5,7 +5,7 @@ namespace VirtTools.Accelerators.Emulator;
 /// of real, protected and long mode is covered; what the decoder does not know becomes
 /// <see cref="Op.Ud"/>, which the executor raises as #UD.
 /// </summary>
-internal static class X86Decoder
+internal static partial class X86Decoder
 {
     /// <summary>Segment register numbers, in the encoding order of the sreg field.</summary>
     public const byte ES = 0, CS = 1, SS = 2, DS = 3, FS = 4, GS = 5;
@@ -105,7 +105,7 @@ internal static class X86Decoder
         insn.Flags = flags;
         insn.Rm = Insn.NoReg;
         insn.Index = Insn.NoReg;
-        var d = new Ctx { Rex = rex, SegOverride = seg != 0xFF, CodeBits = codeBits };
+        var d = new Ctx { Rex = rex, SegOverride = seg != 0xFF, CodeBits = codeBits, OpOverride = opOverride };
 
         if (op == 0x0F)
         {
@@ -143,6 +143,8 @@ internal static class X86Decoder
         public bool SegOverride;
         public int CodeBits;
         public int ModRm;
+        /// <summary>A 66 prefix was present (an SSE mandatory prefix even when REX.W sets the operand size).</summary>
+        public bool OpOverride;
     }
 
     private static int ByteReg(int reg, int rex) => rex != 0 || reg < 4 ? reg : 16 + reg - 4;
@@ -510,6 +512,10 @@ internal static class X86Decoder
     private static void DecodeTwoByte(ref Reader r, ref Insn i, ref Ctx d, int osize, int ssize)
     {
         int op = r.U8();
+        if (DecodeSse(ref r, ref i, ref d, op))
+        {
+            return;
+        }
         if (op >= 0x80 && op <= 0x8F)
         {
             i.Op = Op.Jcc; i.Sub = (byte)(op & 15); i.OpSize = (byte)ssize; i.Imm = Imm(ref r, osize == 2 ? 2 : 4); End(ref i); return;
@@ -522,7 +528,7 @@ internal static class X86Decoder
         {
             i.Op = Op.Setcc; i.Sub = (byte)(op & 15); i.OpSize = 1; ModRm(ref r, ref i, ref d, true); return;
         }
-        if (op >= 0xC8)
+        if (op >= 0xC8 && op <= 0xCF)
         {
             i.Op = Op.Bswap; i.Rm = (byte)((op & 7) | ((d.Rex & 1) << 3)); return;
         }
@@ -596,11 +602,6 @@ internal static class X86Decoder
             case 0xA5: i.Op = Op.ShldCl; ModRm(ref r, ref i, ref d, false); return;
             case 0xAC: i.Op = Op.ShrdImm; ModRm(ref r, ref i, ref d, false); i.Imm = r.U8(); return;
             case 0xAD: i.Op = Op.ShrdCl; ModRm(ref r, ref i, ref d, false); return;
-            case 0xAE:
-                ModRm(ref r, ref i, ref d, false);
-                // FXSAVE/LDMXCSR and the fences: fences are no-ops for one in-order vCPU.
-                i.Op = !i.IsMem ? Op.Nop : Op.Ud;
-                return;
             case 0xAF: i.Op = Op.ImulRegRm; ModRm(ref r, ref i, ref d, false); return;
             case 0xB0: i.Op = Op.Cmpxchg; i.OpSize = 1; ModRm(ref r, ref i, ref d, true); return;
             case 0xB1: i.Op = Op.Cmpxchg; ModRm(ref r, ref i, ref d, false); return;

@@ -35,6 +35,7 @@ public sealed class EmulatorGuestTests
     [InlineData("paging", CpuMode.Protected, 0x100000UL, "protected mode, paging on\r\ntick tick tick \r\n", 0x21u)]
     [InlineData("long", CpuMode.Long, 0x100000UL, "long mode\r\ntick tick tick \r\n", 0x40u)]
     [InlineData("garbage", CpuMode.Long, 0x100000UL, "", 0x33u)]
+    [InlineData("sse", CpuMode.Long, 0x100000UL, "sse2: len 43 sum 1496 sqrt 12 mxcsr 1f80\r\n", 0x50u)]
     public void GuestRunsToItsExitCode(string guest, CpuMode mode, ulong loadAddress, string output, uint exitCode)
     {
         using var machine = RunToEnd(guest, mode, loadAddress, AcceleratorKind.Emulator);
@@ -112,12 +113,15 @@ public sealed class EmulatorGuestTests
     [InlineData("long", CpuMode.Long, 0x100000UL)]
     [InlineData("garbage", CpuMode.Long, 0x100000UL)]
     [InlineData("triple", CpuMode.Long, 0x100000UL)]
+    // Not "sse": PVM runs guest CPL 0 through the host kernel's instruction emulator, which fails on
+    // SSE (KVM_EXIT_INTERNAL_ERROR at the first PXOR); HostOracleSseTests compare with the host CPU instead.
     public void EmulatorAndKvmAgree(string guest, CpuMode mode, ulong loadAddress)
     {
         Requires.Kvm();
         using var emu = RunToEnd(guest, mode, loadAddress, AcceleratorKind.Emulator);
         using var kvm = RunToEnd(guest, mode, loadAddress, AcceleratorKind.Kvm);
-        Assert.Equal(kvm.Output.ToString(), emu.Output.ToString());
+        Assert.True(kvm.Output.ToString() == emu.Output.ToString(),
+            $"output differs: KVM '{kvm.Output}' ({kvm.State}, {kvm.Reason}, exit {kvm.ExitCode}), emulator '{emu.Output}'");
         Assert.Equal(kvm.ExitCode, emu.ExitCode);
         Assert.Equal(kvm.State, emu.State);
     }
