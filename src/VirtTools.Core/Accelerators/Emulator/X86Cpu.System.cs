@@ -338,8 +338,8 @@ public sealed partial class X86Cpu
     }
 
     /// <summary>
-    /// What the emulator reports: an Intel family-6 CPU with the features it implements (TSC, MSR,
-    /// PAE, CX8, SEP, PGE, CMOV, PAT, PSE, NX, LM, SYSCALL, POPCNT) and without x87/SSE, which it does not.
+    /// What the emulator reports: an Intel family-6 CPU with the features it implements (FPU, TSC,
+    /// MSR, PAE, CX8, SEP, PGE, CMOV, PAT, PSE, NX, LM, SYSCALL, POPCNT).
     /// </summary>
     public static (uint Eax, uint Ebx, uint Ecx, uint Edx) CpuidLeaf(uint leaf, uint sub)
     {
@@ -348,7 +348,7 @@ public sealed partial class X86Cpu
         {
             0 => (7, vendorB, vendorC, vendorD),
             1 => (0x000306A9, 0x00010800, 1u << 23,
-                (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 11) | (1u << 13) | (1u << 15) | (1u << 16)),
+                1u | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 11) | (1u << 13) | (1u << 15) | (1u << 16)),
             7 => (0, 0, 0, 0),
             0x80000000 => (0x80000008, 0, 0, 0),
             0x80000001 => (0, 0, 1u << 5, (1u << 11) | (1u << 20) | (1u << 29)),
@@ -418,28 +418,5 @@ public sealed partial class X86Cpu
         Rip = to64 ? R[RDX] : (uint)R[RDX];
         R[RSP] = to64 ? R[RCX] : (uint)R[RCX];
         UpdateMode();
-    }
-
-    /// <summary>
-    /// x87 is not implemented: the emulator reports no FPU in CPUID. FNINIT, FNSTSW and FNSTCW
-    /// behave as on a PC without a coprocessor (nothing answers, so probes see no FPU); every
-    /// other escape raises #NM when CR0.EM or CR0.TS asks for it, else #UD.
-    /// </summary>
-    private void Fpu(ref Insn i)
-    {
-        if ((Cr0 & 0xC) != 0)
-        {
-            throw new GuestFault(Vectors.NM);
-        }
-        int modrm = i.IsMem ? -1 : (i.Reg << 3) | (i.Rm & 7);
-        bool probe = (i.Sub == 3 && modrm == 0x23) // FNINIT (DB E3)
-            || (i.Sub == 7 && modrm == 0x20)       // FNSTSW AX (DF E0)
-            || (i.Sub == 5 && i.IsMem && (i.Reg & 7) == 7) // FNSTSW m16 (DD /7)
-            || (i.Sub == 1 && i.IsMem && (i.Reg & 7) == 7) // FNSTCW m16 (D9 /7)
-            || (i.Sub == 3 && modrm == 0x22);      // FNCLEX
-        if (!probe)
-        {
-            throw new GuestFault(Vectors.UD);
-        }
     }
 }

@@ -96,6 +96,7 @@ public sealed unsafe partial class X86Cpu
         Shutdown = false;
         LastException = -1;
         msrs.Clear();
+        ResetX87();
         cache.Clear();
         UpdateMode();
     }
