@@ -250,8 +250,8 @@ internal static class Float80Arithmetic
         }
         if (b.IsZero)
         {
+            // A denormal dividend raises only ZE here (measured).
             if (a.IsZero) { return Invalid(ref r); }
-            Denormal(a, ref r);
             r.Flags |= X87Rounding.ZE;
             return Float80.Infinity(sign);
         }
@@ -469,7 +469,8 @@ internal static class Float80Arithmetic
         ulong ma = (ulong)(x.Sig >> 64), mb = (ulong)(y.Sig >> 64);
         if (diff < -1 || (diff < 0 && !ieee))
         {
-            return (a, 0, true);
+            // ST0 comes back unchanged in value, but in normal form (a pseudo-denormal gets exponent 1; measured).
+            return (Normalize(a.Sign, x.Exp, x.Sig >> 64, ref r), 0, true);
         }
         bool complete = diff < 64;
         int shift = complete ? diff : 32 + diff % 32;
@@ -482,7 +483,7 @@ internal static class Float80Arithmetic
             {
                 return (Normalize(!a.Sign, x.Exp, ((UInt128)mb << 1) - ma, ref r), 1, true);
             }
-            return (a, 0, true);
+            return (Normalize(a.Sign, x.Exp, x.Sig >> 64, ref r), 0, true);
         }
         UInt128 numerator = (UInt128)ma << shift;
         UInt128 q = numerator / mb, rem = numerator % mb;

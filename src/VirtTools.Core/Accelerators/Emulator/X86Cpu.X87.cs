@@ -232,9 +232,9 @@ public sealed partial class X86Cpu
             : size == 4 ? Float80Conversions.FromSingle((uint)ReadMem(lin, 4), ref load, keepSignaling: true)
             : Float80Conversions.FromDouble(ReadMem(lin, 8), ref load, keepSignaling: true);
         // A denormal memory operand counts (DE) only when the operation really uses it: measured,
-        // an empty, NaN or unsupported ST0 takes precedence.
+        // an empty, NaN or unsupported ST0 takes precedence, and so does a division by zero.
         var st0 = X87.Get(0);
-        if (!X87.IsEmpty(0) && !st0.IsNaN && !st0.IsUnsupported) { r.Flags |= load.Flags; }
+        if (!X87.IsEmpty(0) && !st0.IsNaN && !st0.IsUnsupported && !(kind == 7 && st0.IsZero)) { r.Flags |= load.Flags; }
         if (kind is 2 or 3)
         {
             X87Compare(src, isEmpty: false, ref r, quietNaNInvalid: true, pops: kind == 3 ? 1 : 0);
@@ -310,7 +310,11 @@ public sealed partial class X86Cpu
         }
         var r = X87Context(false);
         int order = Float80Arithmetic.Compare(X87.Get(0), X87.Get(st), quietNaNInvalid, ref r);
-        if (!X87Commit(r)) { return; }
+        // Measured on the host: FCOMI leaves C1 as it was (the SDM says "set to 0").
+        bool c1 = (X87.Status & X87Fpu.C1) != 0;
+        bool write = X87Commit(r);
+        if (c1) { X87.Status |= X87Fpu.C1; }
+        if (!write) { return; }
         SetArith(ArithFlags, order switch { 1 => 0, -1 => CF, 0 => ZF, _ => ZF | PF | CF });
         if (pop) { X87Pop(); }
     }
@@ -506,7 +510,7 @@ public sealed partial class X86Cpu
             case 5:
                 switch (reg)
                 {
-                    case 0: X87.Free(st); X87Commit(default); return;
+                    case 0: X87.Free(st); return;
                     case 1: X87Exchange(st); return;
                     case 2: X87StoreRegister(st, pop: false); return;
                     case 3: X87StoreRegister(st, pop: true); return;
@@ -522,7 +526,7 @@ public sealed partial class X86Cpu
             case 7:
                 switch (reg)
                 {
-                    case 0: X87.Free(st); X87.Top++; X87Commit(default); return; // FFREEP
+                    case 0: X87.Free(st); X87.Top++; return; // FFREEP
                     case 1: X87Exchange(st); return;
                     case 2:
                     case 3: X87StoreRegister(st, pop: true); return;
@@ -591,7 +595,7 @@ public sealed partial class X86Cpu
                     // FLD ST(i): read before the push moves TOP.
                     if (X87.IsEmpty(st))
                     {
-                        if (!X87.IsEmpty(7)) { X87Push(default, default); return; }
+                        // Underflow wins over a full stack (measured: C1 = 0).
                         if (X87StackFault(false))
                         {
                             X87.Top--;
@@ -604,7 +608,7 @@ public sealed partial class X86Cpu
                 }
             case 1: X87Exchange(st); return;
             case 2:
-                if (modrm == 0xD0) { X87Commit(default); return; } // FNOP
+                if (modrm == 0xD0) { return; } // FNOP: changes nothing, not even C1 (measured)
                 break;
             case 3: X87StoreRegister(st, pop: true); return; // FSTP1, an undocumented alias
             case 4:
