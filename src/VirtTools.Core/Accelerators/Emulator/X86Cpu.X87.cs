@@ -510,7 +510,7 @@ public sealed partial class X86Cpu
             case 5:
                 switch (reg)
                 {
-                    case 0: X87.Free(st); return;
+                    case 0: X87.Free(st); X87Commit(default); return; // FFREE clears C1 (measured)
                     case 1: X87Exchange(st); return;
                     case 2: X87StoreRegister(st, pop: false); return;
                     case 3: X87StoreRegister(st, pop: true); return;
@@ -526,7 +526,7 @@ public sealed partial class X86Cpu
             case 7:
                 switch (reg)
                 {
-                    case 0: X87.Free(st); X87.Top++; return; // FFREEP
+                    case 0: X87.Free(st); X87.Top++; X87Commit(default); return; // FFREEP
                     case 1: X87Exchange(st); return;
                     case 2:
                     case 3: X87StoreRegister(st, pop: true); return;

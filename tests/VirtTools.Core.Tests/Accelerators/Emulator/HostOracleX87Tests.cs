@@ -295,42 +295,6 @@ public sealed unsafe class HostOracleX87Tests
         return ((ushort)(sign | exp), sig);
     }
 
-    /// <summary>Runs <paramref name="ops"/> (with the given initial data) on both and returns the two FNSAVE images and RAX values.</summary>
-    internal static (string Emulator, string Host) Trace(string ops, byte[] data)
-    {
-        string body = $"fninit\n{string.Concat(Enumerable.Repeat("fldz\n", 8))}fninit\nfldcw [r15 + {ControlWord}]\n{ops}fnsave [r15 + {Save}]\n";
-        byte[] code = Nasm.Assemble("bits 64\n" + body);
-        var native = new ulong[17];
-        native[16] = 2;
-        byte* buffer = (byte*)System.Runtime.InteropServices.NativeMemory.Alloc(DataSize);
-        byte[] nativeData;
-        try
-        {
-            data.CopyTo(new Span<byte>(buffer, DataSize));
-            native[15] = (ulong)buffer;
-            HostOracle.Run(code, native);
-            nativeData = new Span<byte>(buffer, DataSize).ToArray();
-        }
-        finally
-        {
-            System.Runtime.InteropServices.NativeMemory.Free(buffer);
-        }
-        using var h = new CpuHarness("long");
-        h.Ram.Write(CpuHarness.Code, code);
-        h.Ram.Pointer[CpuHarness.Code + (ulong)code.Length] = 0xF4;
-        h.Ram.Write(GuestData, data);
-        h.Cpu[15] = GuestData;
-        h.Cpu.SetFlags(2);
-        h.Cpu.Rip = CpuHarness.Code;
-        h.Cpu.Run(10_000);
-        var emuData = h.Ram.Span.Slice((int)GuestData, DataSize).ToArray();
-        for (int k = 0; k < SaveLength; k++)
-        {
-            if (IsPointerField(k)) { emuData[Save + k] = nativeData[Save + k] = 0; }
-        }
-        return ($"{Convert.ToHexString(emuData.AsSpan(Save, SaveLength))} fl={h.Cpu.GetFlags() & All:x}", $"{Convert.ToHexString(nativeData.AsSpan(Save, SaveLength))} fl={native[16] & All:x}");
-    }
-
     private static string RunBoth(string ops, Random rnd)
     {
         // FNINIT only tags registers empty and FNSAVE stores them anyway: eight FLDZ give every
