@@ -393,7 +393,7 @@ public sealed partial class X86Cpu
     /// <summary>
     /// FNSTENV's image (SDM vol. 1, figures 8-9 to 8-12): 28 bytes with a 32-bit operand size,
     /// 14 with a 16-bit one; real and virtual-8086 mode store linear pointers split across two
-    /// fields. Reserved halves are written as ones, as Intel hardware does. Returns its length.
+    /// fields. Reserved halves are written as ones, as the host CPU does (the oracle compares them). Returns its length.
     /// </summary>
     private int X87StoreEnvironment(ulong lin, bool wide)
     {
@@ -753,7 +753,7 @@ public sealed partial class X86Cpu
         X87SetConditions(c);
     }
 
-    /// <summary>FXTRACT: ST0 becomes its significand (exponent 0) and its unbiased exponent is pushed below... above it.</summary>
+    /// <summary>FXTRACT: ST0 is replaced by its unbiased exponent, then its significand (exponent 0) is pushed on top.</summary>
     private void X87Extract()
     {
         if (X87.IsEmpty(0))
