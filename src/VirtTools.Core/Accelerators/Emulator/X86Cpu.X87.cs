@@ -550,7 +550,7 @@ public sealed partial class X86Cpu
             if (X87StackFault(false)) { X87.Set(0, Float80.Indefinite); }
             return;
         }
-        X87Commit(default);
+        // Measured: without a stack fault FCMOVcc leaves C1 as it was.
         if (Condition(cc)) { X87.Set(0, X87.Get(st)); }
     }
 
