@@ -286,7 +286,7 @@ public sealed unsafe class HostOracleX87Tests
             case 0: sig = 1UL << 63; break;                                 // powers of two, infinity
             case 1: sig = 0; break;                                          // zero (or an unsupported pseudo-zero-exponent form)
             case 2: sig = 0xC000000000000000; break;                         // QNaN pattern
-            case 3: sig = (1UL << 63) | (ulong)rnd.Next(1, 16); break;       // SNaN pattern
+            case 3: sig = (1UL << 63) | (uint)rnd.Next(1, 16); break;       // SNaN pattern
             case 4: sig = Tail(rnd, sig); break;
             case 5: if (exp == 0) { sig &= ~(1UL << 63); } break;            // true denormals
             case 6: sig = Tail(rnd, (ulong)rnd.Next(1, 1 << 20) << 30 | (1UL << 63)); break; // short integers
