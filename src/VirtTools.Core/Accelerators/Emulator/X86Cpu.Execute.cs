@@ -441,7 +441,11 @@ public sealed partial class X86Cpu
             case Op.Ins: case Op.Outs: case Op.Movs: case Op.Cmps: case Op.Stos: case Op.Lods: case Op.Scas:
                 if (!StringOp(ref i)) { return; }
                 break;
-            case Op.Nop: case Op.Pause: case Op.Wait: break;
+            case Op.Nop: case Op.Pause: break;
+            case Op.Wait:
+                // WAIT faults only when both CR0.TS and CR0.MP are set (SDM vol. 3, table 2-2).
+                if ((Cr0 & 0xA) == 0xA) { throw new GuestFault(Vectors.NM); }
+                break;
             case Op.Setcc: WriteRm(ref i, Condition(i.Sub) ? 1UL : 0); break;
             case Op.Cmovcc:
                 {
@@ -478,7 +482,7 @@ public sealed partial class X86Cpu
                     break;
                 }
             case Op.Fpu:
-                Fpu(ref i);
+                ExecuteX87(ref i);
                 break;
             case Op.Sse:
                 ExecuteSse(ref i);

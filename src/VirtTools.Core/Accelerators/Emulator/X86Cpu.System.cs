@@ -341,9 +341,9 @@ public sealed partial class X86Cpu
     private const uint CpuidSseBits = (1u << 19) | (1u << 24) | (1u << 25) | (1u << 26);
 
     /// <summary>
-    /// What the emulator reports: an Intel family-6 CPU with the features it implements (TSC, MSR,
-    /// PAE, CX8, SEP, PGE, CMOV, PAT, PSE, NX, LM, SYSCALL, POPCNT, CLFSH, FXSR, SSE, SSE2) and
-    /// without x87 (no FPU bit), SSE3 or later.
+    /// What the emulator reports: an Intel family-6 CPU with the features it implements (FPU, TSC,
+    /// MSR, PAE, CX8, SEP, PGE, CMOV, PAT, PSE, NX, LM, SYSCALL, POPCNT, CLFSH, FXSR, SSE, SSE2),
+    /// without SSE3 or later.
     /// </summary>
     public static (uint Eax, uint Ebx, uint Ecx, uint Edx) CpuidLeaf(uint leaf, uint sub)
     {
@@ -352,7 +352,7 @@ public sealed partial class X86Cpu
         {
             0 => (7, vendorB, vendorC, vendorD),
             1 => (0x000306A9, 0x00010800, 1u << 23,
-                (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 11) | (1u << 13) | (1u << 15) | (1u << 16)
+                1u | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 11) | (1u << 13) | (1u << 15) | (1u << 16)
                 | CpuidSseBits),
             7 => (0, 0, 0, 0),
             0x80000000 => (0x80000008, 0, 0, 0),
@@ -423,28 +423,5 @@ public sealed partial class X86Cpu
         Rip = to64 ? R[RDX] : (uint)R[RDX];
         R[RSP] = to64 ? R[RCX] : (uint)R[RCX];
         UpdateMode();
-    }
-
-    /// <summary>
-    /// x87 is not implemented: the emulator reports no FPU in CPUID. FNINIT, FNSTSW and FNSTCW
-    /// behave as on a PC without a coprocessor (nothing answers, so probes see no FPU); every
-    /// other escape raises #NM when CR0.EM or CR0.TS asks for it, else #UD.
-    /// </summary>
-    private void Fpu(ref Insn i)
-    {
-        if ((Cr0 & 0xC) != 0)
-        {
-            throw new GuestFault(Vectors.NM);
-        }
-        int modrm = i.IsMem ? -1 : (i.Reg << 3) | (i.Rm & 7);
-        bool probe = (i.Sub == 3 && modrm == 0x23) // FNINIT (DB E3)
-            || (i.Sub == 7 && modrm == 0x20)       // FNSTSW AX (DF E0)
-            || (i.Sub == 5 && i.IsMem && (i.Reg & 7) == 7) // FNSTSW m16 (DD /7)
-            || (i.Sub == 1 && i.IsMem && (i.Reg & 7) == 7) // FNSTCW m16 (D9 /7)
-            || (i.Sub == 3 && modrm == 0x22);      // FNCLEX
-        if (!probe)
-        {
-            throw new GuestFault(Vectors.UD);
-        }
     }
 }

@@ -97,6 +97,7 @@ public sealed unsafe partial class X86Cpu
         LastException = -1;
         msrs.Clear();
         ResetSse();
+        ResetX87();
         cache.Clear();
         UpdateMode();
     }

@@ -307,7 +307,7 @@ internal static partial class X86Decoder
         }
         if (op >= 0xD8 && op <= 0xDF)
         {
-            i.Op = Op.Fpu; i.Sub = (byte)(op & 7); ModRm(ref r, ref i, ref d, false); return;
+            i.Op = Op.Fpu; i.Sub = (byte)(op & 7); ModRm(ref r, ref i, ref d, false); i.Imm = d.ModRm; return;
         }
         switch (op)
         {

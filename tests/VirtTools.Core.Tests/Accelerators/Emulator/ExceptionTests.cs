@@ -64,6 +64,9 @@ public sealed class ExceptionTests
     [InlineData("long", Vectors.UD, "f: db 0x06")]           // PUSH ES does not exist in 64-bit mode
     [InlineData("protected", Vectors.BR, "mov eax, 5\nf: bound eax, [bounds]\nhlt\nbounds: dd 0, 4")]
     [InlineData("protected", Vectors.NM, "mov eax, cr0\nor eax, 8\nmov cr0, eax\nf: fld1")]
+    [InlineData("protected", Vectors.NM, "mov eax, cr0\nor eax, 4\nmov cr0, eax\nf: fld1")]           // CR0.EM: no coprocessor
+    [InlineData("protected", Vectors.NM, "mov eax, cr0\nor eax, 0xA\nmov cr0, eax\nf: wait")]         // WAIT: CR0.TS with CR0.MP
+    [InlineData("long", Vectors.NM, "mov rax, cr0\nor rax, 8\nmov cr0, rax\nf: fnstsw ax")]          // even a no-wait control instruction
     public void FaultsWithoutErrorCodePointAtTheInstruction(string mode, int vector, string body)
     {
         var (h, _, sp) = Raise(mode, body, vector);
