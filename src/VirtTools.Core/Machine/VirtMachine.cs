@@ -109,6 +109,9 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
 
     public ulong? InstructionsRetired => vcpu.InstructionsRetired;
 
+    /// <summary>The kernel id of the thread running the vCPU once it started (its CPU time is the machine's, in /proc/self/task).</summary>
+    public int? VcpuThreadId { get; private set; }
+
     /// <summary>Raised once, on the vCPU thread, when the machine reaches Stopped or Crashed.</summary>
     public event Action<VirtMachine>? Ended;
 
@@ -394,6 +397,7 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
 
     private void RunLoop()
     {
+        VcpuThreadId = Interop.OsThread.CurrentId();
         try
         {
             while (true)

@@ -6,8 +6,10 @@ namespace VirtTools.Monitoring;
 
 /// <summary>
 /// Machines hosted by this process (the in-process mode of <see cref="MachineRegistry"/>): state,
-/// accelerator, vCPUs, exits or retired instructions for the rates, and the serial console for the
-/// detail pane. The registry is looked up on every read because a session can replace it.
+/// accelerator, vCPUs, exits or retired instructions for the rates, CPU time of the vCPU thread, and
+/// the serial console for the detail pane. No memory figure: the guest's RAM lives in this process's
+/// resident set with everything else. The registry is looked up on every read because a session can
+/// replace it.
 /// </summary>
 public sealed class MachineSource(Func<MachineRegistry> registry) : IMonitorSource
 {
@@ -41,6 +43,7 @@ public sealed class MachineSource(Func<MachineRegistry> registry) : IMonitorSour
             IsRunning = live,
             Started = machine.StartTime is { } start ? new DateTimeOffset(start, TimeSpan.Zero) : null,
             MonotonicTicks = Stopwatch.GetTimestamp(),
+            CpuUsage = live && machine.VcpuThreadId is { } tid ? ProcessUsage.ThreadCpu(tid) : null,
             MemoryLimit = (long)machine.Config.MemoryBytes,
             Accelerator = machine.AcceleratorKind.ToString(),
             Vcpus = machine.Config.ProcessorCount,
