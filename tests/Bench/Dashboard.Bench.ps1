@@ -107,14 +107,15 @@ try {
     }
     $running = @(Get-VirtContainer -Name "$prefix-c-*" | Where-Object Status -eq 'Running')
     if ($running.Count -ne $Containers) { throw "expected $Containers running containers, found $($running.Count)" }
-    $rows = @($sampler.Refresh().Items | Where-Object { $_.Kind -eq 'Container' -and $_.Name -like "$prefix-c-*" -and $null -ne $_.MemoryBytes })
-    if ($rows.Count -ne $Containers) { throw "expected $Containers container rows with usage in a refresh, found $($rows.Count)" }
+    $rows = @($sampler.Refresh().Items | Where-Object { $_.Kind -eq 'Container' -and $_.Name -like "$prefix-c-*" -and $_.State -eq 'Running' })
+    if ($rows.Count -ne $Containers) { throw "expected $Containers running container rows in a refresh, found $($rows.Count)" }
+    $withUsage = @($rows | Where-Object { $null -ne $_.MemoryBytes }).Count
     $oursContainers = Measure-Median { $sampler.Refresh() } $Rounds
     $insideContainers = ($sampler.Current.RefreshDuration).TotalMilliseconds
     $cgtopContainers = Measure-Median { systemd-cgtop -b -n 1 --raw 2>$null } $Rounds
     $containerPids = ($running.Pid) -join ','
     $psContainers = Measure-Median { ps -o pid,pcpu,rss -p $containerPids } $Rounds
-    Write-Host ("refresh with {0} running containers ({1} items in all), median of {2}:" -f $Containers, $sampler.Current.Items.Count, $Rounds)
+    Write-Host ("refresh with {0} running containers ({1} items in all; {2} of the containers with cgroup usage), median of {3}:" -f $Containers, $sampler.Current.Items.Count, $withUsage, $Rounds)
     Write-Host ("  ours   MonitorSampler.Refresh    {0,8:0.00} ms  (last one timed inside: {1:0.00} ms; target well under 50 ms)" -f $oursContainers, $insideContainers)
     Write-Host ("  ref    systemd-cgtop -b -n 1     {0,8:0.00} ms  ratio ours/ref {1:0.00}" -f $cgtopContainers, ($oursContainers / $cgtopContainers))
     Write-Host ("  ref    ps -o pid,pcpu,rss -p     {0,8:0.00} ms  ratio ours/ref {1:0.00}" -f $psContainers, ($oursContainers / $psContainers))

@@ -13,8 +13,8 @@ namespace VirtTools.Monitoring;
 /// </summary>
 public sealed class DetachedMachineSource(Func<IReadOnlySet<string>> hostedHere) : IMonitorSource
 {
-    /// <summary>How long one refresh waits for all status replies together.</summary>
-    private static readonly TimeSpan StatusBudget = TimeSpan.FromMilliseconds(200);
+    /// <summary>How long one refresh waits for all status replies together (a VMM's first reply, JIT included, took over 200 ms on a loaded host).</summary>
+    private static readonly TimeSpan StatusBudget = TimeSpan.FromMilliseconds(500);
 
     public MonitoredKind Kind => MonitoredKind.Machine;
 
