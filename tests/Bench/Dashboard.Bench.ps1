@@ -83,7 +83,7 @@ try {
 
     # The core types live in the module's own AssemblyLoadContext: reach them through an object's type.
     $core = (Get-VirtCgroup $names[0]).GetType().Assembly
-    $sources = $core.GetType('VirtTools.Monitoring.HostSources')::Create($null, $null)
+    $sources = $core.GetType('VirtTools.Monitoring.HostSources')::Create($null, [NullString]::Value)   # [NullString]: PowerShell would pass "" for a null string, an empty container root
     $sampler = [Activator]::CreateInstance($core.GetType('VirtTools.Monitoring.MonitorSampler'), @($sources, 0, 120, $null))
     $items = @($sampler.Refresh().Items | Where-Object { $_.Name -like "$prefix-*" })
     if ($items.Count -ne $Groups) { throw "expected $Groups groups in a refresh, found $($items.Count)" }
