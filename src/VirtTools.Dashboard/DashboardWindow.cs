@@ -339,16 +339,25 @@ internal sealed class DashboardWindow : Window
 
     /// <summary>
     /// Replaces the table's rows, then puts back the scroll offsets and the selection (by item, or by
-    /// position when the selected item is gone), as Terminal.Gui's ProcessTable scenario does.
+    /// position when the selected item is gone), as Terminal.Gui's ProcessTable scenario does. When
+    /// every cell would read the same as on screen, the table is left alone: Terminal.Gui redraws a
+    /// table by formatting every visible cell again, which was most of an idle dashboard's CPU.
     /// </summary>
     private void Render()
     {
+        header.Text = model.Summary();
+        var source = new ItemTableSource(model.Rows, model.Columns, model.SortColumn, model.SortDescending);
+        if (table.Table is ItemTableSource shown && shown.ShowsSameAs(source))
+        {
+            UpdateDetail();
+            return;
+        }
         rendering = true;
         try
         {
             var rowOffset = table.RowOffset;
             var columnOffset = table.ColumnOffset;
-            table.Table = new ItemTableSource(model.Rows, model.Columns, model.SortColumn, model.SortDescending);
+            table.Table = source;
             for (var i = 0; i < model.Columns.Count; i++)
             {
                 table.Style.GetOrCreateColumnStyle(i).Alignment = model.Columns[i].AlignRight ? Alignment.End : Alignment.Start;
@@ -368,7 +377,6 @@ internal sealed class DashboardWindow : Window
             }
             table.EnsureValidScrollOffsets();
             table.EnsureCursorIsVisible();
-            header.Text = model.Summary();
             UpdateDetail();
             table.SetNeedsDraw();
         }

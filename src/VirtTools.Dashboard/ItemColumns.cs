@@ -18,7 +18,7 @@ internal static class ItemColumns
         new("Limit", s => s.MemoryLimit is { } l ? Units.Bytes(l) : "", s => s.MemoryLimit),
         new("Mem%", s => Percent(s.MemoryPercent), s => s.MemoryPercent),
         new("Pids", s => Count(s.Pids, s.PidsLimit), s => s.Pids),
-        new("Uptime", s => s.Uptime is { } u ? Units.Duration(u) : "", s => s.Uptime),
+        new("Uptime", s => s.Uptime is { } u ? Uptime(u) : "", s => s.Uptime),
         new("Accel", s => s.Accelerator ?? "", s => s.Accelerator, AlignRight: false),
         new("vCPU", s => s.Vcpus?.ToString(CultureInfo.InvariantCulture) ?? "", s => s.Vcpus),
         new("Exits/s|MIPS", Speed, s => s.ExitsPerSecond ?? s.Mips),
@@ -40,6 +40,14 @@ internal static class ItemColumns
         ({ } v, null) => v.ToString(CultureInfo.InvariantCulture),
         ({ } v, { } l) => string.Create(CultureInfo.InvariantCulture, $"{v}/{l}"),
     };
+
+    /// <summary>
+    /// Seconds in the first minute, then whole minutes (then hours and minutes, days and hours): a row
+    /// whose figures hold still then reads the same from one refresh to the next and is not redrawn.
+    /// -Once writes the exact TimeSpan.
+    /// </summary>
+    private static string Uptime(TimeSpan span) =>
+        span.TotalMinutes is >= 1 and < 60 ? string.Create(CultureInfo.InvariantCulture, $"{(int)span.TotalMinutes}m") : Units.Duration(span);
 
     private static string Speed(MonitorSample s) =>
         s.Mips is { } mips ? string.Create(CultureInfo.InvariantCulture, $"{mips:0.0} MIPS")

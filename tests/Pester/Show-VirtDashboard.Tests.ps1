@@ -86,12 +86,14 @@ Describe 'Show-VirtDashboard -Once' -Skip:(Test-VirtCapabilityMissing root) {
         $machine = "dash-$([guid]::NewGuid().ToString('N').Substring(0, 6))"
         try {
             New-VirtMachine -Name $machine -Accelerator Kvm -Image $spinImage -Mode Long -InProcess | Start-VirtMachine
-            $row = Show-VirtDashboard -Once -Interval 0.3 | Where-Object Name -eq $machine
+            $row = Show-VirtDashboard -Once -Interval 1 | Where-Object Name -eq $machine
             "$($row.Kind)" | Should -Be 'Machine'
             $row.State | Should -Be 'Running'
             $row.Accelerator | Should -Be 'Kvm'
             $row.Vcpus | Should -Be 1
             $row.ExitsPerSecond | Should -BeGreaterThan 100
+            # The spinning guest's vCPU thread (/proc/self/task/TID) is busy: its CPU is the machine's.
+            $row.CpuPercent | Should -BeGreaterThan 0
         }
         finally {
             Remove-VirtMachine -Name $machine -Force -Confirm:$false -ErrorAction Continue
@@ -118,11 +120,21 @@ Describe 'Show-VirtDashboard -Once' -Skip:(Test-VirtCapabilityMissing root) {
         try {
             $output = Invoke-FreshPwsh -Script "Import-Module '$manifest'; New-VirtMachine -Name $machine -Accelerator Kvm -Image '$spinImage' -Mode Long | Start-VirtMachine | Out-Null; 'started'"
             $output | Should -Contain 'started' -Because ($output -join "`n")
-            $row = Show-VirtDashboard -Once -Interval 0.3 | Where-Object Name -eq $machine
+            $row = Show-VirtDashboard -Once -Interval 1 | Where-Object Name -eq $machine
             @($row).Count | Should -Be 1
             "$($row.Kind)" | Should -Be 'Machine'
             $row.State | Should -Be 'Running'
             $row.Accelerator | Should -Be 'Kvm'
+            # The VMM process: its CPU time and resident memory; vCPUs and exits from its status reply.
+            $row.CpuPercent | Should -BeGreaterThan 0
+            $row.MemoryBytes | Should -BeGreaterThan 1MB
+            $row.Vcpus | Should -Be 1
+            $row.ExitsPerSecond | Should -BeGreaterThan 0
+            # The headless view (off-screen ANSI frame) shows the same: a CPU figure, the accelerator, the vCPUs.
+            $text = Show-VirtDashboard -Once -AsText -Interval 1
+            $line = ($text -split "`n" | Where-Object { $_ -match "│$machine\s*│" }) -join "`n"
+            $line | Should -Match "│$machine\s*│Running\s*│\s*\d+(\.\d+)?\s*│" -Because $text
+            $line | Should -Match '│Kvm\s*│\s*1│' -Because $text
         }
         finally {
             Remove-VirtMachine -Name $machine -Force -Confirm:$false -ErrorAction Continue

@@ -124,6 +124,14 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
 
     private IVirtualCpu Bsp => vcpus[0];
 
+    /// <summary>
+    /// Per vCPU, the kernel id of the thread running it once its loop started, else 0: their CPU time
+    /// (in /proc/self/task) is the machine's.
+    /// </summary>
+    public IReadOnlyList<int> VcpuThreadIds => vcpuThreadIds;
+
+    private int[] vcpuThreadIds = [];
+
     /// <summary>Raised once, on the last vCPU thread to leave, when the machine reaches Stopped or Crashed.</summary>
     public event Action<VirtMachine>? Ended;
 
@@ -248,6 +256,7 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
     private void CreateVcpus()
     {
         vcpus = new IVirtualCpu[Config.ProcessorCount];
+        vcpuThreadIds = new int[Config.ProcessorCount];
         for (var index = 0; index < vcpus.Length; index++)
         {
             vcpus[index] = vm.CreateVcpu(index);
@@ -482,6 +491,7 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
     private void RunLoop(int index)
     {
         var vcpu = vcpus[index];
+        vcpuThreadIds[index] = Interop.OsThread.CurrentId();
         try
         {
             while (AwaitTurn())

@@ -6,8 +6,10 @@ namespace VirtTools.Monitoring;
 
 /// <summary>
 /// Machines hosted by this process (the in-process mode of <see cref="MachineRegistry"/>): state,
-/// accelerator, vCPUs, exits or retired instructions for the rates, and the serial console for the
-/// detail pane. The registry is looked up on every read because a session can replace it.
+/// accelerator, vCPUs, exits or retired instructions for the rates, CPU time of the vCPU thread, and
+/// the serial console for the detail pane. No memory figure: the guest's RAM lives in this process's
+/// resident set with everything else. The registry is looked up on every read because a session can
+/// replace it.
 /// </summary>
 public sealed class MachineSource(Func<MachineRegistry> registry) : IMonitorSource
 {
@@ -28,6 +30,20 @@ public sealed class MachineSource(Func<MachineRegistry> registry) : IMonitorSour
         }
     }
 
+    /// <summary>The CPU time of every vCPU thread that has started; null before any has.</summary>
+    private static TimeSpan? VcpuCpu(VirtMachine machine)
+    {
+        TimeSpan? total = null;
+        foreach (var tid in machine.VcpuThreadIds)
+        {
+            if (tid != 0 && ProcessUsage.ThreadCpu(tid) is { } cpu)
+            {
+                total = (total ?? TimeSpan.Zero) + cpu;
+            }
+        }
+        return total;
+    }
+
     private static ItemReading ReadOne(VirtMachine machine)
     {
         var state = machine.State;
@@ -41,6 +57,7 @@ public sealed class MachineSource(Func<MachineRegistry> registry) : IMonitorSour
             IsRunning = live,
             Started = machine.StartTime is { } start ? new DateTimeOffset(start, TimeSpan.Zero) : null,
             MonotonicTicks = Stopwatch.GetTimestamp(),
+            CpuUsage = live ? VcpuCpu(machine) : null,
             MemoryLimit = (long)machine.Config.MemoryBytes,
             Accelerator = machine.AcceleratorKind.ToString(),
             Vcpus = machine.Config.ProcessorCount,
