@@ -132,7 +132,10 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
 
     private int[] vcpuThreadIds = [];
 
-    /// <summary>Raised once, on the last vCPU thread to leave, when the machine reaches Stopped or Crashed.</summary>
+    /// <summary>
+    /// Raised once when the machine reaches Stopped or Crashed, never under the machine's lock: on the
+    /// last vCPU thread to leave, or on the thread that stopped a machine that never started.
+    /// </summary>
     public event Action<VirtMachine>? Ended;
 
     public IInterruptAcknowledge? Interrupts => pic;
@@ -365,6 +368,18 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
     /// </summary>
     public void Stop(bool force)
     {
+        try
+        {
+            StopUnderLock(force);
+        }
+        finally
+        {
+            RaiseEndedOnce();
+        }
+    }
+
+    private void StopUnderLock(bool force)
+    {
         lock (sync)
         {
             if (state == MachineState.Created)
@@ -579,6 +594,7 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
                 Finish(crashReason is null ? MachineState.Stopped : MachineState.Crashed, crashReason ?? stopReason ?? "stopped");
             }
         }
+        RaiseEndedOnce();
     }
 
     private static string VcpuName(int index) => $"vCPU {index}";
@@ -709,7 +725,10 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
         Monitor.PulseAll(sync);
     }
 
-    /// <summary>Enters a final state (caller holds <c>sync</c>), stops device timers and raises <see cref="Ended"/>.</summary>
+    /// <summary>
+    /// Enters a final state (caller holds <c>sync</c>) and stops device timers; the caller raises
+    /// <see cref="Ended"/> with <see cref="RaiseEndedOnce"/> once it has let go of <c>sync</c>.
+    /// </summary>
     private void Finish(MachineState final, string reason)
     {
         if (IsFinal(state))
@@ -725,7 +744,23 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
             timer.Halt();
         }
         log.Information("Machine {Name} {State}: {Reason}", Name, final, reason);
-        Ended?.Invoke(this);
+        endedPending = 1;
+    }
+
+    private int endedPending;
+
+    /// <summary>
+    /// Raises <see cref="Ended"/> if <see cref="Finish"/> has run and nobody raised it yet. Never under
+    /// <c>sync</c>: a handler takes its own locks (the VMM server's state-file gate) and reads the
+    /// machine, which takes <c>sync</c>; raised under it, a request thread holding the gate and asking
+    /// for the state deadlocked with the vCPU thread that finished the machine.
+    /// </summary>
+    private void RaiseEndedOnce()
+    {
+        if (Interlocked.Exchange(ref endedPending, 0) == 1)
+        {
+            Ended?.Invoke(this);
+        }
     }
 
     private static bool IsFinal(MachineState s) => s is MachineState.Stopped or MachineState.Crashed;
