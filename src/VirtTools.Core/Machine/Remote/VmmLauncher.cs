@@ -59,7 +59,7 @@ public static class VmmLauncher
             {
                 process.WaitForExit(5000);
                 Directory.Delete(directory, recursive: true);
-                throw new VirtToolsException(state.ErrorId, state.ErrorKind, state.Reason ?? "the VMM process failed", name);
+                throw new VirtToolsException(state.ErrorId, state.ErrorKind, state.Reason ?? "the VMM process failed", state.ErrorTarget ?? name);
             }
             if (state is not null && File.Exists(VmmPaths.Socket(directory)))
             {

@@ -17,6 +17,9 @@ public sealed record VmmReply
 
     public string? Message { get; init; }
 
+    /// <summary>The failure's target as the core named it; the client's own target when absent.</summary>
+    public string? ErrorTarget { get; init; }
+
     public VirtMachineInfo? Info { get; init; }
 
     /// <summary>Console output (base64) from the requested offset, and the offset just past it.</summary>
@@ -40,9 +43,9 @@ public sealed record VmmReply
     public bool Removed { get; init; }
 
     public static VmmReply Failure(Exception e) => e is VirtToolsException v
-        ? new VmmReply { ErrorId = v.ErrorId, ErrorKind = v.Kind, Message = v.Message }
+        ? new VmmReply { ErrorId = v.ErrorId, ErrorKind = v.Kind, Message = v.Message, ErrorTarget = v.Target?.ToString() }
         : new VmmReply { ErrorId = "VmmRequestFailed", ErrorKind = VirtErrorKind.DeviceError, Message = e.Message };
 
     public VmmReply EnsureOk(string target) => Ok ? this
-        : throw new VirtToolsException(ErrorId ?? "VmmRequestFailed", ErrorKind, Message ?? "the VMM process refused the request", target);
+        : throw new VirtToolsException(ErrorId ?? "VmmRequestFailed", ErrorKind, Message ?? "the VMM process refused the request", ErrorTarget ?? target);
 }

@@ -59,6 +59,7 @@ public sealed class VmmServer : IDisposable
                 Reason = e.Message,
                 ErrorId = v?.ErrorId ?? "VmmStartFailed",
                 ErrorKind = v?.Kind ?? VirtErrorKind.DeviceError,
+                ErrorTarget = v?.Target?.ToString(),
             });
             throw;
         }

@@ -31,6 +31,9 @@ public sealed record VmmState
 
     public Diagnostics.VirtErrorKind ErrorKind { get; init; }
 
+    /// <summary>The failure's target as the core named it (a parameter's value, a path), so the rethrown error points at the same thing.</summary>
+    public string? ErrorTarget { get; init; }
+
     public static VmmState? TryRead(string directory)
     {
         try
