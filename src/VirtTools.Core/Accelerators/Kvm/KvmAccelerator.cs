@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using VirtTools.Diagnostics;
 using VirtTools.Host;
 
@@ -11,20 +12,16 @@ public sealed class KvmAccelerator : IAccelerator
 {
     private readonly KvmSystem system;
 
-    private KvmAccelerator(KvmSystem system, KvmKind kind, string? module)
+    private KvmAccelerator(KvmSystem system, KvmHostFacts facts)
     {
         this.system = system;
-        HostKind = kind;
-        Description = module is null ? "KVM" : $"KVM ({module})";
-        VcpuMmapSize = system.VcpuMmapSize;
-        SupportedCpuid = system.GetSupportedCpuid();
-        HasIrqchip = system.CheckExtension(KvmCapability.Irqchip) > 0;
-        HasPit2 = system.CheckExtension(KvmCapability.Pit2) > 0;
-        // KVM_CAP_MAX_VCPUS is the hard limit per VM; kernels without it allow KVM_CAP_NR_VCPUS, and
-        // without that 4 (Documentation/virt/kvm/api.rst, KVM_CREATE_VCPU).
-        var recommended = system.CheckExtension(KvmCapability.NrVcpus);
-        var max = system.CheckExtension(KvmCapability.MaxVcpus);
-        MaxVcpus = max > 0 ? max : recommended > 0 ? recommended : 4;
+        HostKind = facts.Kind;
+        Description = facts.Module is null ? "KVM" : $"KVM ({facts.Module})";
+        VcpuMmapSize = facts.VcpuMmapSize;
+        SupportedCpuid = facts.SupportedCpuid;
+        HasIrqchip = facts.HasIrqchip;
+        HasPit2 = facts.HasPit2;
+        MaxVcpus = facts.MaxVcpus;
     }
 
     public AcceleratorKind Kind => AcceleratorKind.Kvm;
@@ -47,7 +44,13 @@ public sealed class KvmAccelerator : IAccelerator
     /// <summary>The most vCPUs one VM may have on this host (KVM_CAP_MAX_VCPUS).</summary>
     public int MaxVcpus { get; }
 
-    /// <summary>Opens /dev/kvm and refuses it unless the API version and the required capabilities are there.</summary>
+    /// <summary>
+    /// Opens /dev/kvm and refuses it unless the API version and the required capabilities are there.
+    /// Every machine opens its own descriptor, but the checks and the facts they yield (the supported
+    /// CPUID table above all, one of the slower ioctls) are taken once per process and path: they
+    /// cannot change while the module is loaded, and they were a tenth of a machine's time to its
+    /// first guest instruction (docs/machine.md, Kvm.Bench.ps1).
+    /// </summary>
     public static KvmAccelerator Open(string path = KvmSystem.DevicePath)
     {
         var system = KvmSystem.TryOpen(out var errno, path) ?? throw new VirtToolsException("AcceleratorNotAvailable",
@@ -55,25 +58,42 @@ public sealed class KvmAccelerator : IAccelerator
             $"accelerator Kvm is not available: open '{path}': {Errno.Describe(errno)}", AcceleratorKind.Kvm);
         try
         {
-            if (system.ApiVersion != KvmSystem.ExpectedApiVersion)
-            {
-                throw new VirtToolsException("AcceleratorNotAvailable", VirtErrorKind.NotSupported,
-                    $"accelerator Kvm is not available: API version {system.ApiVersion}, expected {KvmSystem.ExpectedApiVersion}", AcceleratorKind.Kvm);
-            }
-            var missing = KvmInfo.Required.Where(c => system.CheckExtension(c) == 0).ToList();
-            if (missing.Count > 0)
-            {
-                throw new VirtToolsException("AcceleratorNotAvailable", VirtErrorKind.NotSupported,
-                    $"accelerator Kvm is not available: missing {string.Join(", ", missing)}", AcceleratorKind.Kvm);
-            }
-            var (kind, module) = KvmInfo.DetectKind("/sys/module");
-            return new KvmAccelerator(system, kind, module);
+            var facts = checkedHosts.TryGetValue(path, out var known) ? known : checkedHosts.GetOrAdd(path, Check(system));
+            return new KvmAccelerator(system, facts);
         }
         catch
         {
             system.Dispose();
             throw;
         }
+    }
+
+    private static readonly ConcurrentDictionary<string, KvmHostFacts> checkedHosts = new(StringComparer.Ordinal);
+
+    /// <summary>The API version and capability checks; a refusal is thrown, never cached.</summary>
+    private static KvmHostFacts Check(KvmSystem system)
+    {
+        if (system.ApiVersion != KvmSystem.ExpectedApiVersion)
+        {
+            throw new VirtToolsException("AcceleratorNotAvailable", VirtErrorKind.NotSupported,
+                $"accelerator Kvm is not available: API version {system.ApiVersion}, expected {KvmSystem.ExpectedApiVersion}", AcceleratorKind.Kvm);
+        }
+        var missing = KvmInfo.Required.Where(c => system.CheckExtension(c) == 0).ToList();
+        if (missing.Count > 0)
+        {
+            throw new VirtToolsException("AcceleratorNotAvailable", VirtErrorKind.NotSupported,
+                $"accelerator Kvm is not available: missing {string.Join(", ", missing)}", AcceleratorKind.Kvm);
+        }
+        var (kind, module) = KvmInfo.DetectKind("/sys/module");
+        // KVM_CAP_MAX_VCPUS is the hard limit per VM; kernels without it allow KVM_CAP_NR_VCPUS, and
+        // without that 4 (Documentation/virt/kvm/api.rst, KVM_CREATE_VCPU).
+        var recommended = system.CheckExtension(KvmCapability.NrVcpus);
+        var max = system.CheckExtension(KvmCapability.MaxVcpus);
+        return new KvmHostFacts(
+            kind, module, system.VcpuMmapSize, system.GetSupportedCpuid(),
+            HasIrqchip: system.CheckExtension(KvmCapability.Irqchip) > 0,
+            HasPit2: system.CheckExtension(KvmCapability.Pit2) > 0,
+            MaxVcpus: max > 0 ? max : recommended > 0 ? recommended : 4);
     }
 
     public IVirtualMachine CreateVm(VmOptions options) => new KvmVm(this, options);
