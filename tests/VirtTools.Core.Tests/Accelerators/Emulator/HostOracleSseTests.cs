@@ -135,21 +135,13 @@ public sealed unsafe class HostOracleSseTests
         }
     }
 
-    public static IEnumerable<object[]> Seeds()
-    {
-        int runs = int.TryParse(Environment.GetEnvironmentVariable("VIRTTOOLS_ORACLE_RUNS"), out int n) ? n : 400;
-        const int perCase = 50;
-        for (int k = 0; k < (runs + perCase - 1) / perCase; k++)
-        {
-            yield return new object[] { 7000 + k, perCase };
-        }
-    }
+    public static IEnumerable<object[]> Seeds() => OracleRuns.Seeds(7000);
 
     [SkippableTheory]
     [MemberData(nameof(Seeds))]
     public void EmulatorMatchesTheHostCpuOnSse(int seed, int sequences)
     {
-        Skip.IfNot(OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64);
+        Skip.IfNot(OracleRuns.HostCanRun);
         var rnd = new Random(seed);
         var failures = new StringBuilder();
         for (int n = 0; n < sequences; n++)
@@ -187,7 +179,7 @@ public sealed unsafe class HostOracleSseTests
     [MemberData(nameof(Seeds))]
     public void EmulatorMatchesTheHostCpuOnSseInCompatibilityMode(int seed, int sequences)
     {
-        Skip.IfNot(OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64);
+        Skip.IfNot(OracleRuns.HostCanRun);
         var rnd = new Random(seed + 50000);
         var failures = new StringBuilder();
         for (int n = 0; n < sequences; n++)

@@ -20,21 +20,13 @@ public sealed unsafe class HostOracleTests
 
     private static readonly string[] R64 = { "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15" };
 
-    public static IEnumerable<object[]> Seeds()
-    {
-        int runs = int.TryParse(Environment.GetEnvironmentVariable("VIRTTOOLS_ORACLE_RUNS"), out int n) ? n : 400;
-        const int perCase = 50;
-        for (int k = 0; k < (runs + perCase - 1) / perCase; k++)
-        {
-            yield return new object[] { 1000 + k, perCase };
-        }
-    }
+    public static IEnumerable<object[]> Seeds() => OracleRuns.Seeds(1000);
 
     [SkippableTheory]
     [MemberData(nameof(Seeds))]
     public void EmulatorMatchesTheHostCpu(int seed, int sequences)
     {
-        Skip.IfNot(OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64);
+        Skip.IfNot(OracleRuns.HostCanRun);
         var rnd = new Random(seed);
         var failures = new StringBuilder();
         for (int n = 0; n < sequences; n++)
@@ -58,7 +50,7 @@ public sealed unsafe class HostOracleTests
     [MemberData(nameof(Seeds))]
     public void EmulatorMatchesTheHostCpuInCompatibilityMode(int seed, int sequences)
     {
-        Skip.IfNot(OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64);
+        Skip.IfNot(OracleRuns.HostCanRun);
         var rnd = new Random(seed + 50000);
         var failures = new StringBuilder();
         for (int n = 0; n < sequences; n++)
@@ -82,7 +74,7 @@ public sealed unsafe class HostOracleTests
     [MemberData(nameof(Seeds))]
     public void EmulatorMatchesTheHostCpuIn16BitCode(int seed, int sequences)
     {
-        Skip.IfNot(OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64);
+        Skip.IfNot(OracleRuns.HostCanRun);
         var rnd = new Random(seed + 90000);
         var failures = new StringBuilder();
         for (int n = 0; n < sequences; n++)
@@ -106,7 +98,7 @@ public sealed unsafe class HostOracleTests
     [SkippableFact]
     public void HostRunsSixteenBitCodeOnItsDataSegment()
     {
-        Skip.IfNot(OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64);
+        Skip.IfNot(OracleRuns.HostCanRun);
         var data = new byte[OracleGenerator.DataSize16];
         BitConverter.TryWriteBytes(data.AsSpan(0x1234 + 0x10), (ushort)0xBEEF);
         BitConverter.TryWriteBytes(data.AsSpan(0x0FFE), 0x11223344u);
@@ -138,7 +130,7 @@ public sealed unsafe class HostOracleTests
     [SkippableFact]
     public void HostSixteenBitCodeSurvivesSignals()
     {
-        Skip.IfNot(OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64);
+        Skip.IfNot(OracleRuns.HostCanRun);
         const long SysGettid = 186, SysTgkill = 234, SigChld = 17;
         Nasm.Assemble("nop"); // System.Native's SIGCHLD handler is in place once a process has run
         long tid = syscall(SysGettid, 0, 0, 0);

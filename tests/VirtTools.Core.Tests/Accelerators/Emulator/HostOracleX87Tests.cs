@@ -181,21 +181,13 @@ public sealed unsafe class HostOracleX87Tests
         }
     }
 
-    public static IEnumerable<object[]> Seeds()
-    {
-        int runs = int.TryParse(Environment.GetEnvironmentVariable("VIRTTOOLS_ORACLE_RUNS"), out int n) ? n : 400;
-        const int perCase = 50;
-        for (int k = 0; k < (runs + perCase - 1) / perCase; k++)
-        {
-            yield return new object[] { 7000 + k, perCase };
-        }
-    }
+    public static IEnumerable<object[]> Seeds() => OracleRuns.Seeds(7000);
 
     [SkippableTheory]
     [MemberData(nameof(Seeds))]
     public void EmulatorX87MatchesTheHostCpu(int seed, int sequences)
     {
-        Skip.IfNot(OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64);
+        Skip.IfNot(OracleRuns.HostCanRun);
         var rnd = new Random(seed);
         var failures = new StringBuilder();
         int failed = 0;
