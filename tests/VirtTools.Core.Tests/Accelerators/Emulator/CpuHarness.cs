@@ -123,6 +123,31 @@ internal sealed unsafe class CpuHarness : IDisposable
 
     public const ulong RealCode = 0x7C00;
 
+    /// <summary>
+    /// The emulator's side of a host-CPU oracle run: <paramref name="code"/> at the code address with a
+    /// HLT after it, <paramref name="data"/> at <paramref name="dataAt"/>, the general registers from
+    /// <paramref name="registers"/> (RSP left as set up) with <paramref name="dataRegister"/> pointing at
+    /// the data, <paramref name="flags"/>, then at most 10,000 instructions. Returns "" when it halted
+    /// right after the code, else why not (the start of a mismatch report).
+    /// </summary>
+    public string RunOracleSequence(byte[] code, ulong dataAt, byte[] data, IReadOnlyList<ulong> registers, int dataRegister, uint flags)
+    {
+        Ram.Write(Code, code);
+        Ram.Pointer[Code + (ulong)code.Length] = 0xF4;
+        Ram.Write(dataAt, data);
+        for (int r = 0; r < registers.Count; r++)
+        {
+            if (r != X86Cpu.RSP) { Cpu[r] = registers[r]; }
+        }
+        Cpu[dataRegister] = dataAt;
+        Cpu.SetFlags(flags);
+        Cpu.Rip = Code;
+        var exit = Cpu.Run(10_000);
+        return exit != CpuExit.Halted || Cpu.Rip != Code + (ulong)code.Length + 1
+            ? $" emulator stopped ({exit}) at {Cpu.Rip:x} after exception {Cpu.LastException};"
+            : "";
+    }
+
     /// <summary>Runs until HLT (or the budget); returns why it stopped.</summary>
     public CpuExit Run(long budget = 1_000_000) => Cpu.Run(budget);
 

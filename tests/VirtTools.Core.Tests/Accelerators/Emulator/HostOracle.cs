@@ -153,6 +153,27 @@ internal static unsafe partial class HostOracle
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="body"/> natively with R15 pointing at a page-aligned copy of
+    /// <paramref name="data"/> (16-byte SSE operands need the alignment) and returns that buffer after
+    /// the run; <paramref name="state"/> as for <see cref="Run"/>.
+    /// </summary>
+    public static byte[] RunWithData(byte[] body, ulong[] state, byte[] data)
+    {
+        byte* buffer = (byte*)NativeMemory.AlignedAlloc((nuint)data.Length, 4096);
+        try
+        {
+            data.CopyTo(new Span<byte>(buffer, data.Length));
+            state[15] = (ulong)buffer;
+            Run(body, state);
+            return new Span<byte>(buffer, data.Length).ToArray();
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(buffer);
+        }
+    }
+
     /// <summary>Runs <paramref name="body"/> natively with <paramref name="state"/> (17 words) in and out.</summary>
     public static void Run(byte[] body, ulong[] state)
     {

@@ -234,22 +234,7 @@ public sealed unsafe class HostOracleSseTests
         using var h = new CpuHarness("protected");
         h.Cpu.SetControlRegisters(h.Cpu.Cr0, h.Cpu.Cr3, h.Cpu.Cr4 | 0x200, h.Cpu.Efer); // CR4.OSFXSR
         byte[] code = Nasm.Assemble("bits 32\n" + wrapped);
-        h.Ram.Write(CpuHarness.Code, code);
-        h.Ram.Pointer[CpuHarness.Code + (ulong)code.Length] = 0xF4;
-        h.Ram.Write(GuestData, initialData);
-        for (int r = 0; r < 8; r++)
-        {
-            if (r != X86Cpu.RSP) { h.Cpu[r] = state[r]; }
-        }
-        h.Cpu[X86Cpu.RBP] = GuestData;
-        h.Cpu.SetFlags(state[8]);
-        h.Cpu.Rip = CpuHarness.Code;
-        var exit = h.Cpu.Run(10_000);
-        var sb = new StringBuilder();
-        if (exit != CpuExit.Halted || h.Cpu.Rip != CpuHarness.Code + (ulong)code.Length + 1)
-        {
-            sb.Append($" emulator stopped ({exit}) at {h.Cpu.Rip:x} after exception {h.Cpu.LastException};");
-        }
+        var sb = new StringBuilder(h.RunOracleSequence(code, GuestData, initialData, Array.ConvertAll(state[..8], r => (ulong)r), X86Cpu.RBP, state[8]));
         for (int r = 0; r < 8; r++)
         {
             if (r != X86Cpu.RSP && r != X86Cpu.RBP && native[r] != (uint)h.Cpu[r])
@@ -324,38 +309,11 @@ public sealed unsafe class HostOracleSseTests
         (byte[] data, uint mxcsr) = InitialData(rnd);
 
         var native = (ulong[])state.Clone();
-        byte* buffer = (byte*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc(DataSize, 4096);
-        byte[] nativeData;
-        try
-        {
-            data.CopyTo(new Span<byte>(buffer, DataSize));
-            native[15] = (ulong)buffer;
-            HostOracle.Run(code, native);
-            nativeData = new Span<byte>(buffer, DataSize).ToArray();
-        }
-        finally
-        {
-            System.Runtime.InteropServices.NativeMemory.AlignedFree(buffer);
-        }
+        byte[] nativeData = HostOracle.RunWithData(code, native, data);
 
         using var h = new CpuHarness("long");
         h.Cpu.SetControlRegisters(h.Cpu.Cr0, h.Cpu.Cr3, h.Cpu.Cr4 | 0x200, h.Cpu.Efer); // CR4.OSFXSR
-        h.Ram.Write(CpuHarness.Code, code);
-        h.Ram.Pointer[CpuHarness.Code + (ulong)code.Length] = 0xF4;
-        h.Ram.Write(GuestData, data);
-        for (int r = 0; r < 16; r++)
-        {
-            if (r != X86Cpu.RSP) { h.Cpu[r] = state[r]; }
-        }
-        h.Cpu[15] = GuestData;
-        h.Cpu.SetFlags((uint)state[16]);
-        h.Cpu.Rip = CpuHarness.Code;
-        var exit = h.Cpu.Run(10_000);
-        var sb = new StringBuilder();
-        if (exit != CpuExit.Halted || h.Cpu.Rip != CpuHarness.Code + (ulong)code.Length + 1)
-        {
-            sb.Append($" emulator stopped ({exit}) at {h.Cpu.Rip:x} after exception {h.Cpu.LastException};");
-        }
+        var sb = new StringBuilder(h.RunOracleSequence(code, GuestData, data, state[..16], 15, (uint)state[16]));
         for (int r = 0; r < 15; r++)
         {
             if (r != X86Cpu.RSP && native[r] != h.Cpu[r])

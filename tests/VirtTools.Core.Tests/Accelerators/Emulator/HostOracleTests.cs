@@ -189,22 +189,7 @@ public sealed unsafe class HostOracleTests
 
         using var h = new CpuHarness("protected");
         byte[] code = Nasm.Assemble("bits 32\n" + body);
-        h.Ram.Write(CpuHarness.Code, code);
-        h.Ram.Pointer[CpuHarness.Code + (ulong)code.Length] = 0xF4;
-        h.Ram.Write(GuestData, initialData);
-        for (int r = 0; r < 8; r++)
-        {
-            if (r != X86Cpu.RSP) { h.Cpu[r] = state[r]; }
-        }
-        h.Cpu[X86Cpu.RBP] = GuestData;
-        h.Cpu.SetFlags(state[8]);
-        h.Cpu.Rip = CpuHarness.Code;
-        var exit = h.Cpu.Run(10_000);
-        var sb = new StringBuilder();
-        if (exit != CpuExit.Halted || h.Cpu.Rip != CpuHarness.Code + (ulong)code.Length + 1)
-        {
-            sb.Append($" emulator stopped ({exit}) at {h.Cpu.Rip:x} after exception {h.Cpu.LastException};");
-        }
+        var sb = new StringBuilder(h.RunOracleSequence(code, GuestData, initialData, Array.ConvertAll(state[..8], r => (ulong)r), X86Cpu.RBP, state[8]));
         for (int r = 0; r < 8; r++)
         {
             if (r != X86Cpu.RSP && r != X86Cpu.RBP && native[r] != (uint)h.Cpu[r])
@@ -346,38 +331,11 @@ public sealed unsafe class HostOracleTests
 
         // Native run.
         var native = (ulong[])state.Clone();
-        byte* buffer = (byte*)System.Runtime.InteropServices.NativeMemory.Alloc(DataSize);
-        byte[] nativeData;
-        try
-        {
-            data.CopyTo(new Span<byte>(buffer, DataSize));
-            native[15] = (ulong)buffer;
-            HostOracle.Run(code, native);
-            nativeData = new Span<byte>(buffer, DataSize).ToArray();
-        }
-        finally
-        {
-            System.Runtime.InteropServices.NativeMemory.Free(buffer);
-        }
+        byte[] nativeData = HostOracle.RunWithData(code, native, data);
 
         // Emulated run: same code at 0x100000 followed by HLT, same data at GuestData.
         using var h = new CpuHarness("long");
-        h.Ram.Write(CpuHarness.Code, code);
-        h.Ram.Pointer[CpuHarness.Code + (ulong)code.Length] = 0xF4;
-        h.Ram.Write(GuestData, data);
-        for (int r = 0; r < 16; r++)
-        {
-            if (r != X86Cpu.RSP) { h.Cpu[r] = state[r]; }
-        }
-        h.Cpu[15] = GuestData;
-        h.Cpu.SetFlags((uint)state[16]);
-        h.Cpu.Rip = CpuHarness.Code;
-        var exit = h.Cpu.Run(10_000);
-        var sb = new StringBuilder();
-        if (exit != CpuExit.Halted || h.Cpu.Rip != CpuHarness.Code + (ulong)code.Length + 1)
-        {
-            sb.Append($" emulator stopped ({exit}) at {h.Cpu.Rip:x} after exception {h.Cpu.LastException};");
-        }
+        var sb = new StringBuilder(h.RunOracleSequence(code, GuestData, data, state[..16], 15, (uint)state[16]));
         for (int r = 0; r < 15; r++)
         {
             if (r != X86Cpu.RSP && native[r] != h.Cpu[r])

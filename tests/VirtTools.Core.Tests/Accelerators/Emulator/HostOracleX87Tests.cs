@@ -302,37 +302,10 @@ public sealed unsafe class HostOracleX87Tests
         byte[] data = MakeData(rnd);
 
         var native = (ulong[])state.Clone();
-        byte* buffer = (byte*)System.Runtime.InteropServices.NativeMemory.Alloc(DataSize);
-        byte[] nativeData;
-        try
-        {
-            data.CopyTo(new Span<byte>(buffer, DataSize));
-            native[15] = (ulong)buffer;
-            HostOracle.Run(code, native);
-            nativeData = new Span<byte>(buffer, DataSize).ToArray();
-        }
-        finally
-        {
-            System.Runtime.InteropServices.NativeMemory.Free(buffer);
-        }
+        byte[] nativeData = HostOracle.RunWithData(code, native, data);
 
         using var h = new CpuHarness("long");
-        h.Ram.Write(CpuHarness.Code, code);
-        h.Ram.Pointer[CpuHarness.Code + (ulong)code.Length] = 0xF4;
-        h.Ram.Write(GuestData, data);
-        for (int r = 0; r < 16; r++)
-        {
-            if (r != X86Cpu.RSP) { h.Cpu[r] = state[r]; }
-        }
-        h.Cpu[15] = GuestData;
-        h.Cpu.SetFlags((uint)state[16]);
-        h.Cpu.Rip = CpuHarness.Code;
-        var exit = h.Cpu.Run(10_000);
-        var sb = new StringBuilder();
-        if (exit != CpuExit.Halted || h.Cpu.Rip != CpuHarness.Code + (ulong)code.Length + 1)
-        {
-            sb.Append($" emulator stopped ({exit}) at {h.Cpu.Rip:x} after exception {h.Cpu.LastException};");
-        }
+        var sb = new StringBuilder(h.RunOracleSequence(code, GuestData, data, state[..16], 15, (uint)state[16]));
         if (native[X86Cpu.RAX] != h.Cpu[X86Cpu.RAX])
         {
             sb.Append($" rax={h.Cpu[X86Cpu.RAX]:x} host {native[X86Cpu.RAX]:x};");
