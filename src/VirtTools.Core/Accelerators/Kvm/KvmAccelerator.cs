@@ -58,7 +58,7 @@ public sealed class KvmAccelerator : IAccelerator
             $"accelerator Kvm is not available: open '{path}': {Errno.Describe(errno)}", AcceleratorKind.Kvm);
         try
         {
-            var facts = checkedHosts.TryGetValue(path, out var known) ? known : checkedHosts.GetOrAdd(path, Check(system));
+            var facts = checkedHosts.GetOrAdd(path, static (_, opened) => Check(opened), system);
             return new KvmAccelerator(system, facts);
         }
         catch
