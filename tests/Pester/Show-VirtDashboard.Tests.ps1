@@ -11,10 +11,13 @@ BeforeAll {
     # A 64-bit guest that writes port 0x80 forever: every write is a vCPU exit (out 0x80, al; jmp back).
     $script:spinImage = Join-Path ([IO.Path]::GetTempPath()) "virttools-dash-$([guid]::NewGuid().ToString('N')).bin"
     [IO.File]::WriteAllBytes($spinImage, [byte[]] (0xE6, 0x80, 0xEB, 0xFC))
+    # A 64-bit guest that halts (hlt; jmp back): Running, but with next to no CPU.
+    $script:idleImage = Join-Path ([IO.Path]::GetTempPath()) "virttools-dash-idle-$([guid]::NewGuid().ToString('N')).bin"
+    [IO.File]::WriteAllBytes($idleImage, [byte[]] (0xF4, 0xEB, 0xFD))
 }
 
 AfterAll {
-    Remove-Item -Force $spinImage -ErrorAction Ignore
+    Remove-Item -Force $spinImage, $idleImage -ErrorAction Ignore
 }
 
 Describe 'Show-VirtDashboard -Once' -Skip:(Test-VirtCapabilityMissing root) {
@@ -188,7 +191,7 @@ Describe 'Show-VirtDashboard in a real terminal' -Skip:(Test-VirtCapabilityMissi
             throw "timed out waiting for $What; the pane shows:`n$(Get-Pane)"
         }
         $kvm = -not (Test-VirtCapabilityMissing kvm)
-        $startMachine = if ($kvm) { "New-VirtMachine -Name $machine -Accelerator Kvm -Image '$spinImage' -Mode Long | Start-VirtMachine; " } else { '' }
+        $startMachine = if ($kvm) { "New-VirtMachine -Name $machine -Accelerator Kvm -Image '$idleImage' -Mode Long | Start-VirtMachine; " } else { '' }
         # Keys typed before PSReadLine owns the terminal are echoed but their Enter is lost: wait for the prompt.
         Wait-Pane { param($p) $p -match '(?m)^PS ' } 'the pwsh prompt' | Out-Null
         tmux send-keys -t $session "Import-Module '$manifest'; $startMachine'ready-' + 'to-go'; Show-VirtDashboard -Interval 0.5 -Verbose" Enter
@@ -214,7 +217,8 @@ Describe 'Show-VirtDashboard in a real terminal' -Skip:(Test-VirtCapabilityMissi
 
         tmux send-keys -t $session '4'
         $pane = Wait-Pane { param($p) $p -match 'CPU%↓' } 'the CPU% sort'
-        # The spinning cgroup uses the most CPU, so it is the first row.
+        # The spinning cgroup uses the most CPU (the machine's guest halts: machines have a CPU % too),
+        # so it is the first row.
         $first = ($pane -split "`n" | Where-Object { $_ -match '│(Cgroup|Machine|Container)\s*│' } | Select-Object -First 1)
         $first | Should -Match $name
 
