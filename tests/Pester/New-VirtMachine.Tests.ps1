@@ -95,3 +95,93 @@ Describe 'New-VirtMachine' {
             Should -Throw -ErrorId 'MachineNameInvalid,VirtTools.PowerShell.Commands.Machines.NewVirtMachineCommand'
     }
 }
+
+Describe 'New-VirtMachine while its VMM process is still building the machine' {
+    BeforeAll {
+        $script:manifest = Join-Path (Get-RepoRoot) 'VirtTools.psd1'
+        # New-VirtMachine runs in a thread job of this session; its VMM process is frozen (SIGSTOP) as
+        # soon as state.json says Starting, so the window the other checks need stays open. Building
+        # takes most of a VMM's start (about a second here), so the 2 ms poll catches it; a miss (the
+        # build finished between the read and the stop) is retried, and three misses fail the test.
+        function Start-FrozenBuild([string] $Name, [string] $Image) {
+            foreach ($attempt in 1..3) {
+                $job = Start-ThreadJob -ArgumentList $script:manifest, $Name, $Image -ScriptBlock {
+                    param($manifest, $name, $image)
+                    Import-Module $manifest
+                    New-VirtMachine -Name $name -Accelerator Kvm -MemoryMB 16 -Image $image
+                }
+                $stateFile = Join-Path (Get-VmmDirectory $Name) 'state.json'
+                $deadline = [DateTime]::UtcNow.AddSeconds(60)
+                $vmm = $null
+                while (-not $vmm -and $job.State -in 'NotStarted', 'Running' -and [DateTime]::UtcNow -lt $deadline) {
+                    $state = Get-Content -Raw $stateFile -ErrorAction Ignore | ConvertFrom-Json -ErrorAction Ignore
+                    if ($state.state -eq 'Starting') {
+                        $vmm = $state.pid
+                        & kill -STOP $vmm
+                    }
+                    else {
+                        Start-Sleep -Milliseconds 2
+                    }
+                }
+                if ($vmm -and (Get-Content -Raw $stateFile | ConvertFrom-Json).state -eq 'Starting') {
+                    return [pscustomobject] @{ Job = $job; Pid = $vmm }
+                }
+                if ($vmm) { & kill -CONT $vmm }
+                $job | Wait-Job -Timeout 60 | Remove-Job -Force
+                Remove-AllTestMachines
+            }
+            throw "the VMM of '$Name' never stayed in Starting long enough to be frozen (3 tries)"
+        }
+    }
+
+    AfterEach {
+        if ($script:build) {
+            & kill -CONT $script:build.Pid 2>$null
+            $script:build.Job | Wait-Job -Timeout 60 | Remove-Job -Force
+            $script:build = $null
+        }
+        Remove-AllTestMachines
+    }
+
+    It 'is Starting in every session, keeps its name, refuses requests and Remove without -Force, then is Created' -Skip:(Test-VirtCapabilityMissing kvm) {
+        $image = Get-TestGuest -Name long -Destination $TestDrive
+        $script:build = Start-FrozenBuild -Name pester-starting -Image $image
+
+        $m = Get-VirtMachine -Name pester-starting
+        $m.State | Should -Be 'Starting'
+        $m.MemoryMB | Should -Be 16
+        $m.Accelerator | Should -Be 'Kvm'
+        (Invoke-OtherSession '(Get-VirtMachine -Name pester-starting).State') | Should -Be 'Starting'
+        $err = { Remove-VirtMachine -Name pester-starting -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId 'MachineStarting,VirtTools.PowerShell.Commands.Machines.RemoveVirtMachineCommand' -PassThru
+        $err.CategoryInfo.Category | Should -Be 'ResourceBusy'
+        $err.CategoryInfo.TargetName | Should -Be 'pester-starting'
+        { Start-VirtMachine -Name pester-starting -ErrorAction Stop } |
+            Should -Throw -ErrorId 'MachineStarting,VirtTools.PowerShell.Commands.Machines.StartVirtMachineCommand'
+        { New-VirtMachine -Name pester-starting -Accelerator Kvm -MemoryMB 16 -Image $image -ErrorAction Stop } |
+            Should -Throw -ErrorId 'MachineExists,VirtTools.PowerShell.Commands.Machines.NewVirtMachineCommand'
+        Test-Path (Get-VmmDirectory pester-starting) | Should -BeTrue
+
+        & kill -CONT $script:build.Pid
+        $created = $script:build.Job | Receive-Job -Wait -ErrorAction Stop
+        $script:build.Job | Remove-Job
+        $script:build = $null
+        $created.State | Should -Be 'Created'
+        (Get-VirtMachine -Name pester-starting).State | Should -Be 'Created'
+    }
+
+    It 'Remove-VirtMachine -Force ends a VMM that is building, and its New-VirtMachine says the machine was removed' -Skip:(Test-VirtCapabilityMissing kvm) {
+        $script:build = Start-FrozenBuild -Name pester-starting-rm -Image (Get-TestGuest -Name long -Destination $TestDrive)
+        $vmm = $script:build.Pid
+        Remove-VirtMachine -Name pester-starting-rm -Force -Confirm:$false
+        Test-Path (Get-VmmDirectory pester-starting-rm) | Should -BeFalse
+        $deadline = [DateTime]::UtcNow.AddSeconds(10)
+        while ((Test-Path "/proc/$vmm") -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
+        Test-Path "/proc/$vmm" | Should -BeFalse
+        $err = { $script:build.Job | Receive-Job -Wait -ErrorAction Stop } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeLike 'MachineRemovedWhileStarting,*'
+        $script:build.Job | Remove-Job -Force
+        $script:build = $null
+        Get-VirtMachine -Name pester-starting-rm -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+}

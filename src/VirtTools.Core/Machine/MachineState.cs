@@ -13,4 +13,10 @@ public enum MachineState
     Crashed,
     /// <summary>State left under /run/virttools by a VMM process that died; Remove-VirtMachine cleans it.</summary>
     Stale,
+    /// <summary>
+    /// A VMM process is building the machine (its New-VirtMachine has not returned): visible host-wide
+    /// so that another session neither takes the half-built directory for stale state nor removes it
+    /// without -Force. Last in the enum so the numbers of the older states do not move.
+    /// </summary>
+    Starting,
 }

@@ -319,8 +319,8 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
             throw new VirtToolsException("MachineNotStartable", VirtErrorKind.InvalidOperation,
                 $"machine '{Name}' is {state}; only a Created machine can start", Name);
         }
-        state = MachineState.Running;
         live = vcpus.Length;
+        SetState(MachineState.Running);
         StartTime = DateTime.UtcNow;
         clock.Start();
     }
@@ -431,9 +431,32 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
         }
     }
 
-    /// <summary>Feeds console input to COM1.</summary>
+    /// <summary>
+    /// Blocks until the machine's state differs from <paramref name="known"/> or
+    /// <paramref name="timeout"/> has passed, and returns the state then: how a VMM process learns of
+    /// the changes the guest causes (a breakpoint's pause) without polling.
+    /// </summary>
+    public MachineState WaitForStateChange(MachineState known, TimeSpan timeout)
+    {
+        var deadline = Stopwatch.StartNew();
+        lock (sync)
+        {
+            while (state == known)
+            {
+                var left = timeout - deadline.Elapsed;
+                if (left <= TimeSpan.Zero)
+                {
+                    break;
+                }
+                Monitor.Wait(sync, left);
+            }
+            return state;
+        }
+    }
+
     VirtMachineInfo IMachineControl.Info() => VirtMachineInfo.From(this);
 
+    /// <summary>Feeds console input to COM1.</summary>
     public void SendInput(ReadOnlySpan<byte> input) => uart.Enqueue(input);
 
     /// <summary>The registers of vCPU <paramref name="processor"/>; a running machine is paused for the read and resumed.</summary>

@@ -32,8 +32,22 @@ public sealed class RemoteMachine : IMachineConsole, IMachineDebugger
     /// <summary>False when state.json names a process that no longer exists (or is no VMM).</summary>
     public bool IsAlive => LastState is { Pid: > 0 } s && IsVmmProcess(s.Pid);
 
+    /// <summary>
+    /// True while a VMM builds the machine: its state.json says Starting and the process lives, or the
+    /// launcher has written config.json and the VMM has not written state.json yet (a directory
+    /// younger than the launcher's wait; an older one without state is stale).
+    /// </summary>
+    public bool IsStarting => LastState is { State: MachineState.Starting }
+        ? IsAlive
+        : LastState is null && File.Exists(VmmPaths.ConfigFile(Directory))
+            && DateTime.UtcNow - File.GetLastWriteTimeUtc(VmmPaths.ConfigFile(Directory)) < VmmLauncher.ReadyTimeout;
+
     public VirtMachineInfo Info()
     {
+        if (IsStarting)
+        {
+            return StartingInfo();
+        }
         if (IsAlive)
         {
             try
@@ -85,7 +99,19 @@ public sealed class RemoteMachine : IMachineConsole, IMachineDebugger
     /// <summary>Ends the VMM process (a running machine only with <paramref name="force"/>) or cleans stale state.</summary>
     public void Remove(bool force)
     {
-        if (IsAlive)
+        if (IsStarting)
+        {
+            if (!force)
+            {
+                throw Starting();
+            }
+            // The launching New-VirtMachine sees its VMM exit and reports the machine removed.
+            if (IsAlive)
+            {
+                KillVmm(LastState!.Pid);
+            }
+        }
+        else if (IsAlive)
         {
             var pid = LastState!.Pid;
             try
@@ -113,12 +139,37 @@ public sealed class RemoteMachine : IMachineConsole, IMachineDebugger
 
     private VmmReply Send(VmmRequest request, TimeSpan? replyTimeout = null)
     {
+        if (IsStarting)
+        {
+            throw Starting();
+        }
         if (!IsAlive)
         {
             throw new VirtToolsException("MachineStale", VirtErrorKind.InvalidOperation,
                 $"the VMM process of machine '{Name}' is gone; Remove-VirtMachine cleans its state", Name);
         }
         return VmmClient.Send(Directory, Name, request, replyTimeout);
+    }
+
+    private VirtToolsException Starting() =>
+        new("MachineStarting", VirtErrorKind.ResourceBusy,
+            $"machine '{Name}' is still being built by its VMM process{(LastState is { Pid: > 0 } s ? $" {s.Pid}" : "")}; try again once its New-VirtMachine has returned (Remove-VirtMachine -Force ends the VMM)", Name);
+
+    /// <summary>What a machine being built is, from the config.json its launcher wrote.</summary>
+    private VirtMachineInfo StartingInfo()
+    {
+        MachineConfig? config = null;
+        try
+        {
+            config = VmmJson.Deserialize<MachineConfig>(File.ReadAllText(VmmPaths.ConfigFile(Directory)));
+        }
+        catch (Exception e) when (e is IOException or System.Text.Json.JsonException or UnauthorizedAccessException)
+        {
+            // Removed or rewritten under us: the name and state are still right.
+        }
+        return new VirtMachineInfo(Name, Guid.Empty, MachineState.Starting, config?.Accelerator ?? LastState?.Accelerator ?? Host.AcceleratorKind.Auto, "",
+            config?.InKernelDevices ?? false, config is null ? LastState?.MemoryMB ?? 0 : config.MemoryBytes >> 20, config?.ProcessorCount ?? 1,
+            null, TimeSpan.Zero, null, "the VMM process is building the machine", new Dictionary<string, long>(), 0, 0, 0, null, 0);
     }
 
     private VirtMachineInfo StaleInfo()

@@ -27,4 +27,22 @@ public static class VmmJson
         File.WriteAllText(temporary, Serialize(value));
         File.Move(temporary, path, overwrite: true);
     }
+
+    /// <summary>As <see cref="WriteFileAtomically"/>, but leaves a file that is already there alone; false then.</summary>
+    public static bool WriteFileIfAbsent<T>(string path, T value)
+    {
+        var temporary = path + ".new";
+        File.WriteAllText(temporary, Serialize(value));
+        try
+        {
+            // A move that must not overwrite is link(2) + unlink(2) on Linux: it fails if the file exists.
+            File.Move(temporary, path, overwrite: false);
+            return true;
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            File.Delete(temporary);
+            return false;
+        }
+    }
 }

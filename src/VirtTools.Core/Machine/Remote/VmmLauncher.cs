@@ -19,7 +19,9 @@ public static class VmmLauncher
         if (Directory.Exists(directory))
         {
             var existing = new RemoteMachine(directory, VmmState.TryRead(directory));
-            throw new VirtToolsException("MachineExists", VirtErrorKind.AlreadyExists, existing.IsAlive
+            throw new VirtToolsException("MachineExists", VirtErrorKind.AlreadyExists, existing.IsStarting
+                ? $"a machine named '{config.Name}' is being built by another session's VMM process"
+                : existing.IsAlive
                 ? $"a machine named '{config.Name}' already runs in VMM process {existing.LastState!.Pid}"
                 : $"stale state of a machine named '{config.Name}' is in {directory}; Remove-VirtMachine cleans it", config.Name);
         }
@@ -46,6 +48,17 @@ public static class VmmLauncher
         process.StandardInput.Close();
         process.StandardOutput.Close();
         process.StandardError.Close();
+        // Starting from now on, host-wide: the VMM needs a second or two (runtime start, then the
+        // build) before it writes state.json itself, and a directory without one would read as stale.
+        // setsid execs dotnet in the same process, so this pid is the VMM's. The VMM's own writes win.
+        VmmJson.WriteFileIfAbsent(VmmPaths.StateFile(directory), new VmmState
+        {
+            Name = config.Name,
+            Pid = process.Id,
+            State = MachineState.Starting,
+            Accelerator = config.Accelerator,
+            MemoryMB = config.MemoryBytes >> 20,
+        });
         return WaitReady(directory, config.Name, process);
     }
 
@@ -54,6 +67,13 @@ public static class VmmLauncher
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < ReadyTimeout)
         {
+            if (!Directory.Exists(directory))
+            {
+                // Another session's Remove-VirtMachine -Force took the machine while it was being built.
+                process.WaitForExit(5000);
+                throw new VirtToolsException("MachineRemovedWhileStarting", VirtErrorKind.InvalidOperation,
+                    $"machine '{name}' was removed (Remove-VirtMachine -Force) while its VMM process was building it", name);
+            }
             var state = VmmState.TryRead(directory);
             if (state is { ErrorId: not null })
             {
@@ -61,11 +81,11 @@ public static class VmmLauncher
                 Directory.Delete(directory, recursive: true);
                 throw new VirtToolsException(state.ErrorId, state.ErrorKind, state.Reason ?? "the VMM process failed", state.ErrorTarget ?? name);
             }
-            if (state is not null && File.Exists(VmmPaths.Socket(directory)))
+            if (state is { State: not MachineState.Starting } && File.Exists(VmmPaths.Socket(directory)))
             {
                 return new RemoteMachine(directory, state);
             }
-            if (process.HasExited)
+            if (process.HasExited && Directory.Exists(directory))
             {
                 var log = File.Exists(VmmPaths.LogFile(directory)) ? File.ReadAllText(VmmPaths.LogFile(directory)) : "";
                 Directory.Delete(directory, recursive: true);

@@ -38,6 +38,15 @@ public sealed class VmmServer : IDisposable
         try
         {
             config = VmmJson.Deserialize<MachineConfig>(File.ReadAllText(VmmPaths.ConfigFile(directory)));
+            // Building takes most of a VMM's start (cold JIT of the machine path): say so host-wide first.
+            VmmJson.WriteFileAtomically(VmmPaths.StateFile(directory), new VmmState
+            {
+                Name = config.Name,
+                Pid = Environment.ProcessId,
+                State = MachineState.Starting,
+                Accelerator = config.Accelerator,
+                MemoryMB = config.MemoryBytes >> 20,
+            });
             var machine = VirtMachine.Create(config);
             var socketPath = VmmPaths.Socket(directory);
             File.Delete(socketPath);
@@ -69,7 +78,29 @@ public sealed class VmmServer : IDisposable
     public void Serve()
     {
         _ = Task.Run(AcceptLoop);
+        var watcher = new Thread(WatchState) { IsBackground = true, Name = "vmm-state" };
+        watcher.Start();
         removed.Wait();
+        watcher.Join();
+    }
+
+    /// <summary>
+    /// Rewrites state.json on the changes no request causes: a breakpoint or a single-step trap that
+    /// pauses the guest, the guest resuming, a vCPU loop ending. Waits on the machine's own state
+    /// changes rather than polling; the timeout only lets it notice the removal.
+    /// </summary>
+    private void WatchState()
+    {
+        var written = machine.State;
+        while (!removed.IsSet)
+        {
+            var now = machine.WaitForStateChange(written, TimeSpan.FromSeconds(1));
+            if (now != written && !removed.IsSet)
+            {
+                WriteState();
+                written = now;
+            }
+        }
     }
 
     private async Task AcceptLoop()
