@@ -78,10 +78,9 @@ public sealed class VmmServer : IDisposable
     public void Serve()
     {
         _ = Task.Run(AcceptLoop);
-        var watcher = new Thread(WatchState) { IsBackground = true, Name = "vmm-state" };
-        watcher.Start();
+        // Not joined: it notices the removal within its one-second wait, and removal must not wait for that.
+        new Thread(WatchState) { IsBackground = true, Name = "vmm-state" }.Start();
         removed.Wait();
-        watcher.Join();
     }
 
     /// <summary>
@@ -91,15 +90,23 @@ public sealed class VmmServer : IDisposable
     /// </summary>
     private void WatchState()
     {
-        var written = machine.State;
-        while (!removed.IsSet)
+        try
         {
-            var now = machine.WaitForStateChange(written, TimeSpan.FromSeconds(1));
-            if (now != written && !removed.IsSet)
+            var written = machine.State;
+            while (!removed.IsSet)
             {
-                WriteState();
-                written = now;
+                var now = machine.WaitForStateChange(written, TimeSpan.FromSeconds(1));
+                if (now != written && !removed.IsSet)
+                {
+                    WriteState();
+                    written = now;
+                }
             }
+        }
+        catch (Exception e) when (removed.IsSet)
+        {
+            // Removal deletes the directory under a last write: nothing is left to keep current.
+            Log.Debug(e, "state watcher ended with the removal");
         }
     }
 
