@@ -72,6 +72,7 @@ internal sealed unsafe class KvmVcpu : IVirtualCpu
 
     public VcpuExit Run(IVcpuExitHandler handler)
     {
+        lastSregs = null;
         if (!threadReady)
         {
             PrepareThread();
@@ -130,20 +131,37 @@ internal sealed unsafe class KvmVcpu : IVirtualCpu
     {
         KvmSregs sregs;
         Check(KvmNative.Ioctl(fd.Fd, KvmIoctl.GetSregs, &sregs), "KVM_GET_SREGS");
+        lastSregs = sregs;
         return sregs.Registers;
     }
 
     public void SetSpecialRegisters(in SpecialRegisters registers)
     {
-        // Read first so the pending-interrupt bitmap KVM keeps in the same structure survives.
-        KvmSregs sregs;
-        Check(KvmNative.Ioctl(fd.Fd, KvmIoctl.GetSregs, &sregs), "KVM_GET_SREGS");
+        // The pending-interrupt bitmap KVM keeps in the same structure must survive: from the last
+        // read when nothing could have changed it since (a loader reads, edits and writes back at
+        // once, on a machine's way to its first guest instruction), else read again.
+        var sregs = lastSregs ?? ReadSregs();
         sregs.Registers = registers;
         Check(KvmNative.Ioctl(fd.Fd, KvmIoctl.SetSregs, &sregs), "KVM_SET_SREGS");
+        lastSregs = sregs;
     }
+
+    private KvmSregs ReadSregs()
+    {
+        KvmSregs sregs;
+        Check(KvmNative.Ioctl(fd.Fd, KvmIoctl.GetSregs, &sregs), "KVM_GET_SREGS");
+        return sregs;
+    }
+
+    /// <summary>
+    /// The special registers as last read or written, while nothing else can have changed them: cleared
+    /// by KVM_RUN (the guest, interrupt injection) and KVM_SET_MSRS (EFER and APIC_BASE live in both).
+    /// </summary>
+    private KvmSregs? lastSregs;
 
     public void SetMsrs(ReadOnlySpan<MsrEntry> msrs)
     {
+        lastSregs = null;
         var buffer = new byte[8 + msrs.Length * 16];
         fixed (byte* p = buffer)
         {
