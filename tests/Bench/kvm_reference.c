@@ -8,9 +8,13 @@
  * boot MSRs of the long-mode loader (CpuSetup.BootMsrs). Not mirrored: our open-time API-version
  * and capability checks (a few KVM_CHECK_EXTENSION calls) and the log.
  *
- *   kvm_reference <guest.bin> <runs> [first|rate]
+ *   kvm_reference <guest.bin> <runs> [first|rate] [mappings]
  * prints "first_exit_us <median>" (create VM .. first exit, over <runs> VMs) and/or
  * "exits_per_second <n>" (one run of the whole guest, OUTs to port 0x80 until a write to 0xf4).
+ * With <mappings>, the process first grows to that many memory mappings (a third each: file-backed,
+ * touched anonymous memory, PROT_NONE reservations, the mix of a .NET process), because
+ * KVM_CREATE_VM registers an MMU notifier, which locks every mapping of the calling process
+ * (mm_take_all_locks): the figure then shows what a process of pwsh's shape pays for that alone.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -97,6 +101,22 @@ static void destroy(struct vm *v) {
     munmap(v->run, v->run_size); close(v->vcpu); close(v->vm); munmap(v->mem, MEM); close(v->kvm);
 }
 
+/* Adds mappings that cannot merge with their neighbours (alternating protections). */
+static void grow_mappings(int target) {
+    int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC); CHECK(fd);
+    long page = sysconf(_SC_PAGESIZE);
+    for (int i = 0; i < target / 3; i++) {
+        int prot = i % 2 ? PROT_READ : PROT_READ | PROT_EXEC;
+        if (mmap(NULL, page, prot, MAP_PRIVATE, fd, 0) == MAP_FAILED) { perror("mmap file"); exit(1); }
+        volatile uint8_t *anon = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (anon == MAP_FAILED) { perror("mmap anon"); exit(1); }
+        anon[0] = 1;
+        if (i % 2) CHECK(mprotect((void *)anon, page, PROT_READ));
+        if (mmap(NULL, page * 2, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0) == MAP_FAILED) { perror("mmap none"); exit(1); }
+    }
+    close(fd);
+}
+
 static int cmp(const void *a, const void *b) { double x = *(const double *)a, y = *(const double *)b; return (x > y) - (x < y); }
 
 int main(int argc, char **argv) {
@@ -105,6 +125,7 @@ int main(int argc, char **argv) {
     static uint8_t image[1 << 20]; size_t size = fread(image, 1, sizeof image, f); fclose(f);
     int runs = atoi(argv[2]);
     const char *only = argc > 3 ? argv[3] : "";
+    if (argc > 4) grow_mappings(atoi(argv[4]));
 
     if (strcmp(only, "rate") != 0) {
     double *samples = calloc(runs, sizeof *samples);
