@@ -51,14 +51,7 @@ public static class VmmLauncher
         // Starting from now on, host-wide: the VMM needs a second or two (runtime start, then the
         // build) before it writes state.json itself, and a directory without one would read as stale.
         // setsid execs dotnet in the same process, so this pid is the VMM's. The VMM's own writes win.
-        VmmJson.WriteFileIfAbsent(VmmPaths.StateFile(directory), new VmmState
-        {
-            Name = config.Name,
-            Pid = process.Id,
-            State = MachineState.Starting,
-            Accelerator = config.Accelerator,
-            MemoryMB = config.MemoryBytes >> 20,
-        });
+        VmmJson.WriteFileIfAbsent(VmmPaths.StateFile(directory), VmmState.Starting(config, process.Id));
         return WaitReady(directory, config.Name, process);
     }
 

@@ -39,14 +39,7 @@ public sealed class VmmServer : IDisposable
         {
             config = VmmJson.Deserialize<MachineConfig>(File.ReadAllText(VmmPaths.ConfigFile(directory)));
             // Building takes most of a VMM's start (cold JIT of the machine path): say so host-wide first.
-            VmmJson.WriteFileAtomically(VmmPaths.StateFile(directory), new VmmState
-            {
-                Name = config.Name,
-                Pid = Environment.ProcessId,
-                State = MachineState.Starting,
-                Accelerator = config.Accelerator,
-                MemoryMB = config.MemoryBytes >> 20,
-            });
+            VmmJson.WriteFileAtomically(VmmPaths.StateFile(directory), VmmState.Starting(config, Environment.ProcessId));
             var machine = VirtMachine.Create(config);
             var socketPath = VmmPaths.Socket(directory);
             File.Delete(socketPath);

@@ -34,6 +34,16 @@ public sealed record VmmState
     /// <summary>The failure's target as the core named it (a parameter's value, a path), so the rethrown error points at the same thing.</summary>
     public string? ErrorTarget { get; init; }
 
+    /// <summary>What a machine being built by VMM process <paramref name="pid"/> shows until it is built.</summary>
+    public static VmmState Starting(MachineConfig config, int pid) => new()
+    {
+        Name = config.Name,
+        Pid = pid,
+        State = MachineState.Starting,
+        Accelerator = config.Accelerator,
+        MemoryMB = config.MemoryBytes >> 20,
+    };
+
     public static VmmState? TryRead(string directory)
     {
         try
