@@ -179,7 +179,7 @@ Describe 'New-VirtMachine while its VMM process is still building the machine' {
         while ((Test-Path "/proc/$vmm") -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
         Test-Path "/proc/$vmm" | Should -BeFalse
         $err = { $script:build.Job | Receive-Job -Wait -ErrorAction Stop } | Should -Throw -PassThru
-        $err.FullyQualifiedErrorId | Should -BeLike 'MachineRemovedWhileStarting,*'
+        $err.FullyQualifiedErrorId | Should -BeLike 'MachineRemovedWhileStarting,*' -Because $err.Exception.Message
         $script:build.Job | Remove-Job -Force
         $script:build = $null
         Get-VirtMachine -Name pester-starting-rm -ErrorAction SilentlyContinue | Should -BeNullOrEmpty

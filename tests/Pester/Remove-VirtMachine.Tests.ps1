@@ -29,6 +29,27 @@ Describe 'Remove-VirtMachine' {
         Get-VirtMachine -Name pester-vmm-killed -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
     }
 
+    It 'takes state whose VMM pid now names another VMM process (a recycled pid) for Stale, and removes it without touching that process' -Skip:(Test-VirtCapabilityMissing kvm) {
+        New-VirtMachine -Name pester-vmm-live -Accelerator Kvm -MemoryMB 16 -Image (Get-TestGuest -Name spin -Destination $TestDrive) | Out-Null
+        $live = Get-VmmPid -Name pester-vmm-live
+        # The state a dead VMM left behind, whose pid the kernel has since given to the live VMM: same
+        # pid, another start time.
+        $state = Get-Content -Raw (Join-Path (Get-VmmDirectory pester-vmm-live) 'state.json') | ConvertFrom-Json
+        $state.pidStartTime | Should -BeGreaterThan 0
+        $state.name = 'pester-vmm-recycled'
+        $state.pidStartTime = $state.pidStartTime - 1
+        $dir = New-Item -ItemType Directory (Get-VmmDirectory pester-vmm-recycled)
+        $state | ConvertTo-Json -Compress | Set-Content (Join-Path $dir 'state.json')
+
+        $stale = Get-VirtMachine -Name pester-vmm-recycled
+        $stale.State | Should -Be 'Stale'
+        $stale.Reason | Should -BeLike "VMM process $live is gone*"
+        Remove-VirtMachine -Name pester-vmm-recycled -Confirm:$false
+        Test-Path $dir | Should -BeFalse
+        Test-Path "/proc/$live" | Should -BeTrue
+        (Get-VirtMachine -Name pester-vmm-live).State | Should -Be 'Created'
+    }
+
     It 'with -Force kills a VMM process that no longer answers, and cleans its state' -Skip:(Test-VirtCapabilityMissing kvm) {
         New-VirtMachine -Name pester-vmm-hung -Accelerator Kvm -MemoryMB 16 -Image (Get-TestGuest -Name spin -Destination $TestDrive) | Start-VirtMachine
         $vmm = Get-VmmPid -Name pester-vmm-hung

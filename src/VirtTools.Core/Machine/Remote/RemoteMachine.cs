@@ -29,8 +29,13 @@ public sealed class RemoteMachine : IMachineConsole, IMachineDebugger
 
     public VmmState? LastState { get; }
 
-    /// <summary>False when state.json names a process that no longer exists (or is no VMM).</summary>
-    public bool IsAlive => LastState is { Pid: > 0 } s && IsVmmProcess(s.Pid);
+    /// <summary>
+    /// False when state.json names a process that no longer exists, is no VMM, or started at another
+    /// time than the one recorded (the pid was recycled).
+    /// </summary>
+    public bool IsAlive => LastState is { Pid: > 0 } s
+        && (s.PidStartTime == 0 || new Isolation.ProcessIdentity(s.Pid, s.PidStartTime).IsAlive)
+        && IsVmmProcess(s.Pid);
 
     /// <summary>
     /// True while a VMM builds the machine: its state.json says Starting and the process lives, or the
@@ -105,7 +110,11 @@ public sealed class RemoteMachine : IMachineConsole, IMachineDebugger
             {
                 throw Starting();
             }
-            // The launching New-VirtMachine sees its VMM exit and reports the machine removed.
+            // The marker first: the launching New-VirtMachine sees its VMM exit and must know why.
+            if (System.IO.Directory.Exists(Directory))
+            {
+                File.WriteAllText(VmmPaths.RemovedMarker(Directory), "");
+            }
             if (IsAlive)
             {
                 KillVmm(LastState!.Pid);

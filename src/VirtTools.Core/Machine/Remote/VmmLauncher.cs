@@ -60,12 +60,10 @@ public static class VmmLauncher
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < ReadyTimeout)
         {
-            if (!Directory.Exists(directory))
+            if (!Directory.Exists(directory) || File.Exists(VmmPaths.RemovedMarker(directory)))
             {
-                // Another session's Remove-VirtMachine -Force took the machine while it was being built.
                 process.WaitForExit(5000);
-                throw new VirtToolsException("MachineRemovedWhileStarting", VirtErrorKind.InvalidOperation,
-                    $"machine '{name}' was removed (Remove-VirtMachine -Force) while its VMM process was building it", name);
+                throw RemovedWhileStarting(name);
             }
             var state = VmmState.TryRead(directory);
             if (state is { ErrorId: not null })
@@ -78,8 +76,12 @@ public static class VmmLauncher
             {
                 return new RemoteMachine(directory, state);
             }
-            if (process.HasExited && Directory.Exists(directory))
+            if (process.HasExited)
             {
+                if (File.Exists(VmmPaths.RemovedMarker(directory)) || !Directory.Exists(directory))
+                {
+                    throw RemovedWhileStarting(name);
+                }
                 var log = File.Exists(VmmPaths.LogFile(directory)) ? File.ReadAllText(VmmPaths.LogFile(directory)) : "";
                 Directory.Delete(directory, recursive: true);
                 throw new VirtToolsException("VmmStartFailed", VirtErrorKind.DeviceError,
@@ -90,6 +92,11 @@ public static class VmmLauncher
         throw new VirtToolsException("VmmStartTimeout", VirtErrorKind.Timeout,
             $"the VMM process of machine '{name}' did not serve its socket within {ReadyTimeout.TotalSeconds:0} s (see {VmmPaths.LogFile(directory)})", name);
     }
+
+    /// <summary>Another session's Remove-VirtMachine -Force took the machine while its VMM was building it.</summary>
+    private static VirtToolsException RemovedWhileStarting(string name) =>
+        new("MachineRemovedWhileStarting", VirtErrorKind.InvalidOperation,
+            $"machine '{name}' was removed (Remove-VirtMachine -Force) while its VMM process was building it", name);
 
     /// <summary>The dotnet host running this process when there is one (pwsh as a local tool), else the one on PATH.</summary>
     private static string DotnetPath() =>

@@ -22,6 +22,9 @@ public static partial class VmmPaths
 
     public static string LogFile(string directory) => Path.Combine(directory, "vmm.log");
 
+    /// <summary>Left by a forced removal of a machine being built, so its launcher tells a removal from a crash.</summary>
+    public static string RemovedMarker(string directory) => Path.Combine(directory, "removed");
+
     /// <summary>The name becomes a directory name, so it is limited to a safe alphabet.</summary>
     public static string CheckName(string name) => SafeName().IsMatch(name) ? name
         : throw new VirtToolsException("MachineNameInvalid", VirtErrorKind.InvalidArgument,

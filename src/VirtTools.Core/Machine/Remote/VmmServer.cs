@@ -13,6 +13,9 @@ public sealed class VmmServer : IDisposable
 {
     private static readonly Serilog.ILogger Log = VirtLog.For<VmmServer>();
 
+    /// <summary>This process's start time, recorded with its pid in state.json (see <see cref="VmmState.PidStartTime"/>).</summary>
+    private static readonly ulong OwnStartTime = Isolation.ProcessIdentity.ReadStartTime(Environment.ProcessId) ?? 0;
+
     private readonly string directory;
     private readonly VirtMachine machine;
     private readonly InProcessMachine access;
@@ -57,6 +60,7 @@ public sealed class VmmServer : IDisposable
             {
                 Name = config?.Name ?? Path.GetFileName(directory),
                 Pid = Environment.ProcessId,
+                PidStartTime = OwnStartTime,
                 State = MachineState.Crashed,
                 Reason = e.Message,
                 ErrorId = v?.ErrorId ?? "VmmStartFailed",
@@ -223,6 +227,7 @@ public sealed class VmmServer : IDisposable
                 Name = machine.Name,
                 Id = machine.Id,
                 Pid = Environment.ProcessId,
+                PidStartTime = OwnStartTime,
                 State = machine.State,
                 Accelerator = machine.AcceleratorKind,
                 MemoryMB = machine.Config.MemoryBytes >> 20,

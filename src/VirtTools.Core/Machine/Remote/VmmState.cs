@@ -14,6 +14,13 @@ public sealed record VmmState
 
     public int Pid { get; init; }
 
+    /// <summary>
+    /// The VMM process's start time (field 22 of /proc/PID/stat): with the pid, it names the process,
+    /// so that a recycled pid held by another VMM is not taken for this machine's. 0 in state written
+    /// before it was recorded, where the pid alone is trusted.
+    /// </summary>
+    public ulong PidStartTime { get; init; }
+
     public MachineState State { get; init; }
 
     public AcceleratorKind Accelerator { get; init; }
@@ -39,6 +46,7 @@ public sealed record VmmState
     {
         Name = config.Name,
         Pid = pid,
+        PidStartTime = Isolation.ProcessIdentity.ReadStartTime(pid) ?? 0,
         State = MachineState.Starting,
         Accelerator = config.Accelerator,
         MemoryMB = config.MemoryBytes >> 20,
