@@ -42,7 +42,7 @@ try {
     # the median over the rounds (and, for the first exit, over the VMs of each round).
     function Median([double[]] $values) { ($values | Sort-Object)[[int][Math]::Floor($values.Count / 2)] }
     $runs = 11
-    $rounds = 3
+    $rounds = 5
     $null = Invoke-VirtMachine -Accelerator Kvm -MemoryMB 16 -Image $guest -Mode Long -Timeout 00:01:00   # JIT warm-up
     $null = Invoke-VirtMachine -Accelerator Kvm -MemoryMB 16 -Image $firstGuest -Mode Long -Timeout 00:01:00
     # (a) and (b) run in separate passes: a C rate run (seconds of CPU) right before our first-exit
