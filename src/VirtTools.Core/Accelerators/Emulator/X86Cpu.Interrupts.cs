@@ -12,7 +12,8 @@ internal enum InterruptSource
 
 /// <summary>
 /// Interrupt and exception delivery through the real-mode IVT, the protected-mode IDT (16- and
-/// 32-bit interrupt and trap gates, with a stack switch from the TSS) and the long-mode IDT
+/// 32-bit interrupt and trap gates, with a stack switch from the TSS; task gates switch tasks,
+/// X86Cpu.Gates.cs) and the long-mode IDT
 /// (16-byte gates, IST). Double-fault and triple-fault escalation follow Intel SDM vol. 3,
 /// table 6-5.
 /// </summary>
@@ -112,7 +113,7 @@ public sealed partial class X86Cpu
         int dpl = (int)((gate >> 45) & 3);
         bool is32 = type == 0x0E || type == 0x0F;
         bool trap = type == 0x07 || type == 0x0F;
-        if (!(type is 0x06 or 0x07 or 0x0E or 0x0F))
+        if (!(type is 0x05 or 0x06 or 0x07 or 0x0E or 0x0F))
         {
             throw new GuestFault(Vectors.GP, GateError(vector, source));
         }
@@ -123,6 +124,11 @@ public sealed partial class X86Cpu
         if ((gate & (1UL << 47)) == 0)
         {
             throw new GuestFault(Vectors.NP, GateError(vector, source));
+        }
+        if (type == 0x05)
+        {
+            DeliverThroughTaskGate(gate, errorCode, returnIp);
+            return;
         }
         ushort selector = (ushort)(gate >> 16);
         ulong offset = (gate & 0xFFFF) | ((gate >> 32) & 0xFFFF0000);
