@@ -20,7 +20,7 @@ internal enum TaskSwitchReason
 /// changes, so those faults leave the CPU as it was. Then the commit: the outgoing state goes into
 /// the current TSS (EIP is the return address; CR3 and the LDT selector are static fields and are
 /// not written), the busy bits and NT and the back link change as table 7-2 says, TR, CR0.TS, CR3,
-/// EFLAGS, EIP and the general registers are loaded, and last the LDT and segment registers, whose
+/// EFLAGS, EIP and the general registers are loaded, DR7's local enables are cleared, and last the LDT and segment registers, whose
 /// faults (#TS with the selector, #NP, #SS) are raised in the new task's context with its first
 /// instruction as the return address, as on the hardware. Not modelled: the TSS T (debug trap)
 /// bit, virtual-8086 tasks (EFLAGS.VM in a TSS is ignored), and long mode, where task switches
@@ -37,7 +37,8 @@ public sealed partial class X86Cpu
 
     private const int TssCr3 = 0x1C;
     private const int TssTypeAvailable16 = 1, TssTypeBusy16 = 3, TssTypeAvailable32 = 9, TssTypeBusy32 = 0xB;
-    private const ulong DescriptorBusyBit = 1UL << 41;
+    /// <summary>DR7 L0-L3.</summary>
+    private const ulong DebugLocalEnables = 0x55;
 
     private static bool IsTssType(int type) => type is TssTypeAvailable16 or TssTypeBusy16 or TssTypeAvailable32 or TssTypeBusy32;
 
@@ -127,6 +128,11 @@ public sealed partial class X86Cpu
         Tr = tss;
         Cr0 |= 8;
         Cr3 = newCr3;
+        if ((Dr[7] & DebugLocalEnables) != 0)
+        {
+            // Local breakpoints belong to the old task (SDM vol. 3, 17.2.4): L0-L3 clear on every switch.
+            WriteDebugRegister(7, Dr[7] & ~DebugLocalEnables);
+        }
         for (int r = 0; r < 8; r++)
         {
             R[r] = w == 4 ? newRegs[r] : (R[r] & ~0xFFFFUL) | newRegs[r];

@@ -113,6 +113,8 @@ public sealed class TaskSwitchTests
             """;
         using var h = Tasks(body);
         h.Write64(CpuHarness.Idt + 0x40 * 8, Gate(Task2, 0, 0x85));
+        h.Cpu.WriteDebugRegister(0, 0xFFFF0);              // an execute breakpoint nobody reaches
+        h.Cpu.WriteDebugRegister(7, 0x3);                  // L0 (the task's) and G0
         Assert.Equal(CpuExit.Halted, h.Run());
 
         // In task 2: its registers, TR, the link, NT, both busy, CR0.TS; task 1's state in its TSS.
@@ -123,6 +125,7 @@ public sealed class TaskSwitchTests
         Assert.Equal(0xB, TypeOf(h, Task2));
         Assert.Equal(0xB, TypeOf(h, OwnTss));
         Assert.Equal(8UL, h.Cpu.Cr0 & 8);
+        Assert.Equal(0x2UL, h.Cpu.Dr[7] & 0xFF);           // L0 cleared by the switch, G0 kept
         Assert.Equal(Seed + X86Cpu.RAX, h.Cpu[X86Cpu.RAX]);
         Assert.Equal(Seed + X86Cpu.RDI, h.Cpu[X86Cpu.RDI]);
         Assert.Equal(Task2Stack, h.Cpu[X86Cpu.RSP]);
