@@ -137,8 +137,8 @@ public sealed partial class X86Cpu
 
     /// <summary>
     /// The inner stack: SSn:ESPn from the current TSS (32-bit: 4 + 8n / 8 + 8n; 16-bit: 2 + 4n /
-    /// 4 + 4n), checked as SDM table 7-1 checks a task's SS (#TS with the selector, #SS when not
-    /// present); then the caller's SS:ESP, the parameters and CS:EIP are pushed there.
+    /// 4 + 4n), checked as a task's SS is; then the caller's SS:ESP, the parameters and CS:EIP are
+    /// pushed there.
     /// </summary>
     private void CallGateInward(ushort selector, ulong offset, int newCpl, int size, int parameters, ulong returnIp)
     {
@@ -146,13 +146,7 @@ public sealed partial class X86Cpu
         ulong spAt = tss32 ? 4 + 8 * (ulong)newCpl : 2 + 4 * (ulong)newCpl;
         ulong newSp = ReadSystem(Tr.Base + spAt, tss32 ? 4 : 2);
         ushort ssSel = (ushort)ReadSystem(Tr.Base + spAt + (tss32 ? 4UL : 2UL), 2);
-        uint ssError = (uint)(ssSel & 0xFFFC);
-        if (ssError == 0) { throw new GuestFault(Vectors.TS, 0); }
-        ulong ssd = ReadDescriptor(ssSel, Vectors.TS);
-        var ss = Segment.FromDescriptor(ssSel, ssd);
-        bool writableData = (ss.Attr & 0x18) == 0x10 && (ss.Attr & 2) != 0;
-        if (!writableData || (ssSel & 3) != newCpl || ss.Dpl != newCpl) { throw new GuestFault(Vectors.TS, ssError); }
-        if (!ss.Present) { throw new GuestFault(Vectors.SS, ssError); }
+        var ss = ReadTssStackSegment(ssSel, newCpl, out ulong ssd);
 
         // Read the parameters on the caller's stack before anything changes.
         ushort oldSs = Seg[X86Decoder.SS].Selector;

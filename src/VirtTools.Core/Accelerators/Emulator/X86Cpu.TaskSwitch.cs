@@ -28,11 +28,29 @@ internal enum TaskSwitchReason
 /// </summary>
 public sealed partial class X86Cpu
 {
-    /// <summary>Offsets inside a 32-bit or 16-bit TSS (SDM vol. 3, figures 7-2 and 7-11).</summary>
-    private readonly record struct TssLayout(int MinimumLimit, int Width, int Ip, int Flags, int Registers, int Segments, int SegmentCount, int Ldt)
+    /// <summary>
+    /// Offsets inside a 32-bit or 16-bit TSS (SDM vol. 3, figures 7-2 and 7-11). A task is entered
+    /// only through a TSS of at least <c>MinimumLimit</c>; saving one writes up to <c>SavedLimit</c>
+    /// (the dynamic fields; Bochs checks the outgoing TSS against that).
+    /// </summary>
+    private sealed record TssLayout(int MinimumLimit, int SavedLimit, int Width, int Ip, int Flags, int Registers, int Segments, int SegmentCount, int Ldt)
     {
-        public static readonly TssLayout Tss32 = new(0x67, 4, 0x20, 0x24, 0x28, 0x48, 6, 0x60);
-        public static readonly TssLayout Tss16 = new(0x2B, 2, 0x0E, 0x10, 0x12, 0x22, 4, 0x2A);
+        public static readonly TssLayout Tss32 = new(0x67, 0x5F, 4, 0x20, 0x24, 0x28, 0x48, 6, 0x60);
+        public static readonly TssLayout Tss16 = new(0x2B, 0x29, 2, 0x0E, 0x10, 0x12, 0x22, 4, 0x2A);
+
+        public static TssLayout Of(int type) => (type & 8) != 0 ? Tss32 : Tss16;
+    }
+
+    /// <summary>What a TSS holds for the task it describes, read before the switch commits.</summary>
+    private sealed class TaskImage
+    {
+        public ulong Ip;
+        public uint Flags;
+        public readonly ulong[] Registers = new ulong[8];
+        /// <summary>ES, CS, SS, DS, FS, GS; a 16-bit TSS has no FS and GS, which load as null.</summary>
+        public readonly ushort[] Selectors = new ushort[6];
+        public ushort Ldt;
+        public ulong? Cr3;
     }
 
     private const int TssCr3 = 0x1C;
@@ -49,76 +67,21 @@ public sealed partial class X86Cpu
     /// </summary>
     internal void SwitchTask(ushort selector, ulong descriptor, TaskSwitchReason reason, ulong returnIp, uint? errorCode = null)
     {
-        uint tssError = (uint)(selector & 0xFFFC);
-        int type = (int)((descriptor >> 40) & 0x1F);
-        if (!IsTssType(type))
-        {
-            throw new GuestFault(reason == TaskSwitchReason.Return ? Vectors.TS : Vectors.GP, tssError);
-        }
-        bool busy = (type & 2) != 0;
-        if (reason == TaskSwitchReason.Return ? !busy : busy)
-        {
-            throw new GuestFault(reason == TaskSwitchReason.Return ? Vectors.TS : Vectors.GP, tssError);
-        }
-        var tss = Segment.FromDescriptor(selector, descriptor);
-        if (!tss.Present)
-        {
-            throw new GuestFault(Vectors.NP, tssError);
-        }
-        var layout = (type & 8) != 0 ? TssLayout.Tss32 : TssLayout.Tss16;
-        if (tss.Limit < (uint)layout.MinimumLimit)
-        {
-            throw new GuestFault(Vectors.TS, tssError);
-        }
-        var oldLayout = (Tr.Type & 8) != 0 ? TssLayout.Tss32 : TssLayout.Tss16;
-        if (Tr.Limit < (uint)oldLayout.MinimumLimit)
+        var tss = CheckIncomingTss(selector, descriptor, reason);
+        var layout = TssLayout.Of(tss.Type);
+        var oldLayout = TssLayout.Of(Tr.Type);
+        if (Tr.Limit < (uint)oldLayout.SavedLimit)
         {
             throw new GuestFault(Vectors.TS, (uint)(Tr.Selector & 0xFFFC));
         }
+        var image = ReadTaskImage(tss.Base, layout);
 
-        // Read the whole incoming state first: a #PF here happens in the old task, with nothing changed.
-        int w = layout.Width;
-        ulong newIp = ReadSystem(tss.Base + (ulong)layout.Ip, w);
-        uint newFlags = (uint)ReadSystem(tss.Base + (ulong)layout.Flags, w);
-        var newRegs = new ulong[8];
-        for (int r = 0; r < 8; r++)
-        {
-            newRegs[r] = ReadSystem(tss.Base + (ulong)(layout.Registers + r * w), w);
-        }
-        var newSelectors = new ushort[6];
-        for (int s = 0; s < layout.SegmentCount; s++)
-        {
-            newSelectors[s] = (ushort)ReadSystem(tss.Base + (ulong)(layout.Segments + s * w), 2);
-        }
-        ushort newLdt = (ushort)ReadSystem(tss.Base + (ulong)layout.Ldt, 2);
-        ulong newCr3 = w == 4 && PagingEnabled ? ReadSystem(tss.Base + TssCr3, 4) : Cr3;
-
-        // Commit. The outgoing task's dynamic fields go into its TSS.
-        uint oldFlags = GetFlags();
-        if (reason == TaskSwitchReason.Return)
-        {
-            oldFlags &= ~NT;
-        }
-        if (reason is TaskSwitchReason.Jump or TaskSwitchReason.Return)
-        {
-            SetDescriptorBusy(Tr.Selector, false);
-        }
-        int ow = oldLayout.Width;
-        ulong oldBase = Tr.Base;
-        WriteSystem(oldBase + (ulong)oldLayout.Ip, ow, returnIp);
-        WriteSystem(oldBase + (ulong)oldLayout.Flags, ow, oldFlags);
-        for (int r = 0; r < 8; r++)
-        {
-            WriteSystem(oldBase + (ulong)(oldLayout.Registers + r * ow), ow, R[r]);
-        }
-        for (int s = 0; s < oldLayout.SegmentCount; s++)
-        {
-            WriteSystem(oldBase + (ulong)(oldLayout.Segments + s * ow), 2, Seg[s].Selector);
-        }
+        // The commit: from here on a fault belongs to the new task.
+        SaveOutgoingTask(oldLayout, reason, returnIp);
         if (reason is TaskSwitchReason.Call or TaskSwitchReason.Interrupt)
         {
             WriteSystem(tss.Base, 2, Tr.Selector);
-            newFlags |= NT;
+            image.Flags |= NT;
         }
         if (reason != TaskSwitchReason.Return)
         {
@@ -127,22 +90,105 @@ public sealed partial class X86Cpu
         tss.Attr |= 2;
         Tr = tss;
         Cr0 |= 8;
-        Cr3 = newCr3;
+        Cr3 = image.Cr3 ?? Cr3;
         if ((Dr[7] & DebugLocalEnables) != 0)
         {
             // Local breakpoints belong to the old task (SDM vol. 3, 17.2.4): L0-L3 clear on every switch.
             WriteDebugRegister(7, Dr[7] & ~DebugLocalEnables);
         }
+        bool wide = layout.Width == 4;
         for (int r = 0; r < 8; r++)
         {
-            R[r] = w == 4 ? newRegs[r] : (R[r] & ~0xFFFFUL) | newRegs[r];
+            R[r] = wide ? image.Registers[r] : (R[r] & ~0xFFFFUL) | image.Registers[r];
         }
-        SetFlags(newFlags & ~VM);
-        Rip = w == 4 ? newIp : newIp & 0xFFFF;
-        LoadTaskSegments(newLdt, newSelectors);
+        SetFlags(image.Flags & ~VM);
+        Rip = wide ? image.Ip : image.Ip & 0xFFFF;
+        LoadTaskSegments(image.Ldt, image.Selectors);
         if (errorCode.HasValue)
         {
-            Push(errorCode.Value, w);
+            Push(errorCode.Value, layout.Width);
+        }
+    }
+
+    /// <summary>
+    /// The checks of SDM table 7-1 that fault in the old task: a TSS type (#GP, or #TS for IRET),
+    /// not busy (busy for IRET), present (#NP), a limit of at least 67h or 2Bh (#TS).
+    /// </summary>
+    private static Segment CheckIncomingTss(ushort selector, ulong descriptor, TaskSwitchReason reason)
+    {
+        uint error = (uint)(selector & 0xFFFC);
+        int wrongType = reason == TaskSwitchReason.Return ? Vectors.TS : Vectors.GP;
+        int type = (int)((descriptor >> 40) & 0x1F);
+        if (!IsTssType(type))
+        {
+            throw new GuestFault(wrongType, error);
+        }
+        bool busy = (type & 2) != 0;
+        if (reason == TaskSwitchReason.Return ? !busy : busy)
+        {
+            throw new GuestFault(wrongType, error);
+        }
+        var tss = Segment.FromDescriptor(selector, descriptor);
+        if (!tss.Present)
+        {
+            throw new GuestFault(Vectors.NP, error);
+        }
+        if (tss.Limit < (uint)TssLayout.Of(type).MinimumLimit)
+        {
+            throw new GuestFault(Vectors.TS, error);
+        }
+        return tss;
+    }
+
+    /// <summary>Reads the incoming task whole, so a #PF on its TSS happens in the old task with nothing changed.</summary>
+    private TaskImage ReadTaskImage(ulong tssBase, TssLayout layout)
+    {
+        int w = layout.Width;
+        var image = new TaskImage
+        {
+            Ip = ReadSystem(tssBase + (ulong)layout.Ip, w),
+            Flags = (uint)ReadSystem(tssBase + (ulong)layout.Flags, w),
+            Ldt = (ushort)ReadSystem(tssBase + (ulong)layout.Ldt, 2),
+            // CR3 is in the 32-bit TSS only, and loaded only with paging on.
+            Cr3 = w == 4 && PagingEnabled ? ReadSystem(tssBase + TssCr3, 4) : null,
+        };
+        for (int r = 0; r < 8; r++)
+        {
+            image.Registers[r] = ReadSystem(tssBase + (ulong)(layout.Registers + r * w), w);
+        }
+        for (int s = 0; s < layout.SegmentCount; s++)
+        {
+            image.Selectors[s] = (ushort)ReadSystem(tssBase + (ulong)(layout.Segments + s * w), 2);
+        }
+        return image;
+    }
+
+    /// <summary>
+    /// The outgoing task's dynamic fields into its TSS (CR3, the LDT selector and the I/O map base
+    /// are static and stay as they are); JMP and IRET free it, IRET also clears NT in its image.
+    /// </summary>
+    private void SaveOutgoingTask(TssLayout layout, TaskSwitchReason reason, ulong returnIp)
+    {
+        uint flags = GetFlags();
+        if (reason == TaskSwitchReason.Return)
+        {
+            flags &= ~NT;
+        }
+        if (reason is TaskSwitchReason.Jump or TaskSwitchReason.Return)
+        {
+            SetDescriptorBusy(Tr.Selector, false);
+        }
+        int w = layout.Width;
+        ulong at = Tr.Base;
+        WriteSystem(at + (ulong)layout.Ip, w, returnIp);
+        WriteSystem(at + (ulong)layout.Flags, w, flags);
+        for (int r = 0; r < 8; r++)
+        {
+            WriteSystem(at + (ulong)(layout.Registers + r * w), w, R[r]);
+        }
+        for (int s = 0; s < layout.SegmentCount; s++)
+        {
+            WriteSystem(at + (ulong)(layout.Segments + s * w), 2, Seg[s].Selector);
         }
     }
 
@@ -214,17 +260,28 @@ public sealed partial class X86Cpu
 
     private void LoadTaskStack(ushort selector, int cpl)
     {
-        uint error = (uint)(selector & 0xFFFC);
-        if (error == 0) { throw new GuestFault(Vectors.TS, 0); }
-        ulong d = ReadDescriptor(selector, Vectors.TS);
-        var ss = Segment.FromDescriptor(selector, d);
-        bool writableData = (ss.Attr & 0x18) == 0x10 && (ss.Attr & 2) != 0;
-        if (!writableData || (selector & 3) != cpl || ss.Dpl != cpl) { throw new GuestFault(Vectors.TS, error); }
-        if (!ss.Present) { throw new GuestFault(Vectors.SS, error); }
+        var ss = ReadTssStackSegment(selector, cpl, out ulong d);
         MarkAccessed(selector, d);
         ss.Attr |= 1;
         Seg[X86Decoder.SS] = ss;
         SegBase[X86Decoder.SS] = ss.Base;
+    }
+
+    /// <summary>
+    /// An SS that a TSS names (a task's own, or a call gate's inner stack): a present writable data
+    /// segment with RPL = DPL = <paramref name="cpl"/>, else #TS(selector), or #SS(selector) when it
+    /// is not present (SDM table 7-1).
+    /// </summary>
+    private Segment ReadTssStackSegment(ushort selector, int cpl, out ulong descriptor)
+    {
+        uint error = (uint)(selector & 0xFFFC);
+        if (error == 0) { throw new GuestFault(Vectors.TS, 0); }
+        descriptor = ReadDescriptor(selector, Vectors.TS);
+        var ss = Segment.FromDescriptor(selector, descriptor);
+        bool writableData = (ss.Attr & 0x18) == 0x10 && (ss.Attr & 2) != 0;
+        if (!writableData || (selector & 3) != cpl || ss.Dpl != cpl) { throw new GuestFault(Vectors.TS, error); }
+        if (!ss.Present) { throw new GuestFault(Vectors.SS, error); }
+        return ss;
     }
 
     private void LoadTaskData(int index, ushort selector, int cpl)

@@ -12,7 +12,7 @@ public sealed class TaskSwitchTests
 {
     // The harness's own task: TR = 0x38, a busy 32-bit TSS at 0x2000. These are added to its GDT.
     private const ushort OwnTss = 0x38, Task2 = 0x60, Task2Gate = 0x68, SameLevelGate = 0x70, ShortTss = 0x78, AbsentTss = 0x80,
-        HandlerTask = 0x88, UserGate = 0x90, AbsentGate = 0x98, Task16 = 0xA0;
+        HandlerTask = 0x88, UserGate = 0x90, AbsentGate = 0x98, Task16 = 0xA0, Ring1Code = 0xA8, Ring1Data = 0xB0, Ring1Absent = 0xB8;
     private const ulong Tss2 = 0x4000, Tss3 = 0x4100, Tss16At = 0x4200, Task2Stack = 0x70000, HandlerStack = 0x60000;
     private const uint Seed = 0x2000_0000;
 
@@ -41,6 +41,9 @@ public sealed class TaskSwitchTests
             [HandlerTask] = Descriptor(Tss3, 0x67, 0x89),
             [AbsentGate] = Gate(Task2, 0, 0x05),
             [Task16] = Descriptor(Tss16At, 0x2B, 0x81),
+            [Ring1Code] = 0x00CFBB000000FFFF,
+            [Ring1Data] = 0x00CFB3000000FFFF,
+            [Ring1Absent] = 0x00CF33000000FFFF,
         };
         foreach (var (selector, d) in gdt)
         {
@@ -372,6 +375,111 @@ public sealed class TaskSwitchTests
         Assert.Equal(Label(body, "g"), h.Read32(sp + 4));
         Assert.Equal(0x2Bu, h.Read32(sp + 8));
         Assert.Equal(0x7f000u, h.Read32(sp + 16));
+    }
+
+    /// <summary>
+    /// A gate into ring 1 whose SS1 in the TSS is unusable: #TS or #SS with that selector, raised
+    /// in the caller (ring 3, its stack as before the CALL) and delivered on the intact ring-0 stack.
+    /// </summary>
+    [Theory]
+    [InlineData(0x09, Vectors.TS, 0x08u)]      // a code segment
+    [InlineData(0xB1, Vectors.TS, 0xB0u)]      // RPL 1, but the data segment's DPL is 2 (written below)
+    [InlineData(0xB9, Vectors.SS, 0xB8u)]      // not present
+    public void CallGateChecksTheInnerStackFromTheTss(ushort ss1, int vector, uint error)
+    {
+        string body = """
+            push 0x33
+            push 0x7f000
+            pushfd
+            push 0x2b
+            push user
+            iretd
+            user:
+            push 0x1111
+            push 0x2222
+            f: call 0x93:0
+            hlt
+            target: hlt
+            """;
+        using var h = Tasks(body);
+        h.Write64(CpuHarness.Gdt + UserGate, Gate(Ring1Code, Label(body, "target"), 0xEC, parameters: 2));
+        h.Write64(CpuHarness.Gdt + Ring1Data, 0x00CFD3000000FFFF);   // DPL 2: not a ring-1 stack
+        h.Write32(CpuHarness.Tss + 0x0C, 0x7e000);
+        h.Write32(CpuHarness.Tss + 0x10, ss1);
+        Assert.Equal(CpuExit.Halted, h.Run());
+        Assert.True(h.StoppedInHandler(vector), $"stopped at {h.Cpu.Rip:x} after exception {h.Cpu.LastException}");
+        ulong sp = h.Cpu[X86Cpu.RSP];
+        Assert.Equal(error, h.Read32(sp));
+        Assert.Equal(Label(body, "f"), h.Read32(sp + 4));
+        Assert.Equal(0x2Bu, h.Read32(sp + 8));
+        Assert.Equal(0x7f000u - 8, h.Read32(sp + 16));   // the caller's ESP, as before the CALL
+    }
+
+    [Fact]
+    public void CallGateIntoRingOneUsesTheTssRingOneStack()
+    {
+        string body = """
+            push 0x33
+            push 0x7f000
+            pushfd
+            push 0x2b
+            push user
+            iretd
+            user:
+            f: call 0x93:0
+            back: hlt
+            target: hlt
+            """;
+        using var h = Tasks(body);
+        h.Write64(CpuHarness.Gdt + UserGate, Gate(Ring1Code, Label(body, "target"), 0xEC));
+        h.Write32(CpuHarness.Tss + 0x0C, 0x7e000);
+        h.Write32(CpuHarness.Tss + 0x10, Ring1Data | 1);
+        Assert.Equal(CpuExit.Halted, h.Run());
+        // HLT in ring 1 is #GP: its frame on the ring-0 stack shows where the gate went.
+        Assert.True(h.StoppedInHandler(Vectors.GP), $"stopped at {h.Cpu.Rip:x} after exception {h.Cpu.LastException}");
+        ulong sp = h.Cpu[X86Cpu.RSP];
+        Assert.Equal(Label(body, "target"), h.Read32(sp + 4));
+        Assert.Equal(Ring1Code | 1u, h.Read32(sp + 8));
+        Assert.Equal(0x7e000u - 16, h.Read32(sp + 16));
+        Assert.Equal(Ring1Data | 1u, h.Read32(sp + 20));
+        Assert.Equal(Label(body, "back"), h.Read32(0x7e000 - 16));   // the ring-1 stack: CS:EIP, SS:ESP
+        Assert.Equal(0x2Bu, h.Read32(0x7e000 - 12));
+        Assert.Equal(0x7f000u, h.Read32(0x7e000 - 8));
+        Assert.Equal(0x33u, h.Read32(0x7e000 - 4));
+    }
+
+    [Fact]
+    public void SwitchLoadsCr3FromTheNewTssAndNeverSavesIt()
+    {
+        // Two page directories, each one 4 MiB identity page (CR4.PSE); task 1's TSS names the first.
+        string body = """
+            mov eax, cr4
+            or eax, 0x10
+            mov cr4, eax
+            mov eax, 0x20000
+            mov cr3, eax
+            mov eax, cr0
+            or eax, 0x80000000
+            mov cr0, eax
+            f: call 0x60:0
+            back: hlt
+            task2: hlt
+            iretd
+            """;
+        using var h = Tasks(body);
+        h.Write32(0x20000, 0x83);
+        h.Write32(0x21000, 0x83);
+        h.Write32(CpuHarness.Tss + 0x1C, 0x20000);
+        h.Write32(Tss2 + 0x1C, 0x21000);
+        Assert.Equal(CpuExit.Halted, h.Run());
+        Assert.Equal(Task2, h.Cpu.Tr.Selector);
+        Assert.Equal(0x21000UL, h.Cpu.Cr3);
+        Assert.Equal(0x20000u, h.Read32(CpuHarness.Tss + 0x1C));
+        Resume(h, "after the IRET");
+        Assert.Equal(OwnTss, h.Cpu.Tr.Selector);
+        Assert.Equal(0x20000UL, h.Cpu.Cr3);
+        Assert.Equal(0x21000u, h.Read32(Tss2 + 0x1C));
+        Assert.Equal(Label(body, "back") + 1, h.Cpu.Rip);
     }
 
     [Theory]
