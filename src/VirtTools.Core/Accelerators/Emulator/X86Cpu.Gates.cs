@@ -82,10 +82,17 @@ public sealed partial class X86Cpu
     /// An interrupt or exception whose IDT entry is a task gate (SDM vol. 3, 6.12.2): switches
     /// with nesting and pushes the error code, if any, on the new task's stack.
     /// </summary>
-    private void DeliverThroughTaskGate(ulong gate, uint? errorCode, ulong returnIp)
+    private void DeliverThroughTaskGate(ulong gate, uint? errorCode, ulong returnIp, InterruptSource source)
     {
         ushort tss = (ushort)(gate >> 16);
-        SwitchTask(tss, ReadTaskGateTss(tss), TaskSwitchReason.Interrupt, returnIp, errorCode);
+        try
+        {
+            SwitchTask(tss, ReadTaskGateTss(tss), TaskSwitchReason.Interrupt, returnIp, errorCode);
+        }
+        catch (GuestFault fault) when (fault.Vector != Vectors.PF && fault.ErrorCode is uint code)
+        {
+            throw new GuestFault(fault.Vector, code | ExternalBit(source));
+        }
     }
 
     /// <summary>

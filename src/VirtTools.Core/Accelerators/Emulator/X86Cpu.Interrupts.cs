@@ -99,8 +99,13 @@ public sealed partial class X86Cpu
         LoadCode((ushort)(entry >> 16), entry & 0xFFFF);
     }
 
-    private uint GateError(int vector, InterruptSource source) =>
-        (uint)(vector * 8 + 2 + (source == InterruptSource.External ? 1 : 0));
+    private uint GateError(int vector, InterruptSource source) => (uint)(vector * 8 + 2) | ExternalBit(source);
+
+    /// <summary>
+    /// Error code bit 0 (EXT): the fault happened while delivering an event from outside the
+    /// program, an interrupt or an earlier exception, not an INT n (SDM vol. 3, 6.13).
+    /// </summary>
+    private static uint ExternalBit(InterruptSource source) => source == InterruptSource.Software ? 0u : 1u;
 
     private void DeliverProtected(int vector, uint? errorCode, ulong returnIp, InterruptSource source)
     {
@@ -127,12 +132,12 @@ public sealed partial class X86Cpu
         }
         if (type == 0x05)
         {
-            DeliverThroughTaskGate(gate, errorCode, returnIp);
+            DeliverThroughTaskGate(gate, errorCode, returnIp, source);
             return;
         }
         ushort selector = (ushort)(gate >> 16);
         ulong offset = (gate & 0xFFFF) | ((gate >> 32) & 0xFFFF0000);
-        if ((selector & 0xFFFC) == 0) { throw new GuestFault(Vectors.GP, source == InterruptSource.External ? 1u : 0u); }
+        if ((selector & 0xFFFC) == 0) { throw new GuestFault(Vectors.GP, ExternalBit(source)); }
         var target = Segment.FromDescriptor(selector, ReadDescriptor(selector));
         if (!target.IsCode || target.Dpl > Cpl) { throw new GuestFault(Vectors.GP, (uint)(selector & 0xFFFC)); }
         if (!target.Present) { throw new GuestFault(Vectors.NP, (uint)(selector & 0xFFFC)); }

@@ -237,6 +237,22 @@ public sealed class TaskSwitchTests
     }
 
     [Fact]
+    public void ExternalInterruptThroughABusyTaskGateFaultsWithTheExtBit()
+    {
+        // IRQ vector 0x40 names a task gate to our own (busy) TSS: #GP(38h | EXT). STI's shadow
+        // holds the interrupt until the HLT, which it wakes: the return address follows the HLT.
+        string body = "sti\nhlt\nf: hlt";
+        using var h = Tasks(body);
+        h.Write64(CpuHarness.Idt + 0x40 * 8, Gate(OwnTss, 0, 0x85));
+        h.Bus.PendingVector = 0x40;
+        Assert.Equal(CpuExit.Halted, h.Run());
+        Assert.True(h.StoppedInHandler(Vectors.GP), $"stopped at {h.Cpu.Rip:x} after exception {h.Cpu.LastException}");
+        ulong sp = h.Cpu[X86Cpu.RSP];
+        Assert.Equal(0x39u, h.Read32(sp));
+        Assert.Equal(Label(body, "f"), h.Read32(sp + 4));
+    }
+
+    [Fact]
     public void SegmentFaultInTheNewTaskIsRaisedThereAtItsFirstInstruction()
     {
         // Task 2's DS is the harness's not-present data segment: #NP(50h) after the switch, on task 2's stack.
