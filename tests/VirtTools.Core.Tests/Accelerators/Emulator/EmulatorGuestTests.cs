@@ -39,6 +39,7 @@ public sealed class EmulatorGuestTests
     [InlineData("x87", CpuMode.Long, 0x100000UL, "fpu yes\r\nsqrt2 001414213562373095\r\nharmonic 007485470860550345\r\npi 000003141592653590\r\n", 0x87u)]
     [InlineData("taskswitch", CpuMode.Protected, 0x100000UL, "tasks: call int gate jmp ok\r\n", 0x60u)]
     [InlineData("ferr", CpuMode.Protected, 0x100000UL, "ferr irq13 fsw b084\r\n", 0x13u)]
+    [InlineData("alignment", CpuMode.Protected, 0x100000UL, "align: ac ok\r\n", 0x70u)]
     public void GuestRunsToItsExitCode(string guest, CpuMode mode, ulong loadAddress, string output, uint exitCode)
     {
         using var machine = RunToEnd(guest, mode, loadAddress, AcceleratorKind.Emulator);
@@ -116,6 +117,8 @@ public sealed class EmulatorGuestTests
     [InlineData("long", CpuMode.Long, 0x100000UL)]
     [InlineData("garbage", CpuMode.Long, 0x100000UL)]
     [InlineData("triple", CpuMode.Long, 0x100000UL)]
+    // Not "alignment": on this kvm_pvm host the guest's ring-3 misaligned load runs without #AC
+    // (measured: it reaches the UD2 after it, which its IDT does not handle: KVM_EXIT_SHUTDOWN).
     // Not "taskswitch": on kvm_pvm hosts KVM's instruction emulator runs its CPL 0 code and cannot
     // switch tasks (KVM_EXIT_INTERNAL_ERROR "emulation failure" at its first CALL to a TSS);
     // TaskSwitchTests check the emulator against the SDM instead.
