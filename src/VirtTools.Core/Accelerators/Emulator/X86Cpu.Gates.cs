@@ -6,8 +6,8 @@ namespace VirtTools.Accelerators.Emulator;
 /// transfers to its code segment, at the same privilege or (CALL only) inward onto the stack the
 /// TSS names for the new level, copying the gate's parameter count of stack entries. Interrupts
 /// and exceptions reach task gates through <see cref="DeliverThroughTaskGate"/>. In IA-32e mode
-/// there is no task switching (#GP with the selector), and 64-bit call gates are not modelled
-/// (#GP with the selector too; docs/emulator.md lists the gap).
+/// there is no task switching (#GP with the selector) and call gates are the 16-byte 64-bit kind
+/// (<see cref="ThroughCallGate64"/>).
 /// </summary>
 public sealed partial class X86Cpu
 {
@@ -35,7 +35,11 @@ public sealed partial class X86Cpu
         bool present = (d & (1UL << 47)) != 0;
         if (LongModeActive)
         {
-            throw new GuestFault(Vectors.GP, error);
+            if (type != CallGate32Type) { throw new GuestFault(Vectors.GP, error); }
+            if (dpl < Cpl || dpl < (selector & 3)) { throw new GuestFault(Vectors.GP, error); }
+            if (!present) { throw new GuestFault(Vectors.NP, error); }
+            ThroughCallGate64(selector, d, call, returnIp);
+            return true;
         }
         var reason = call ? TaskSwitchReason.Call : TaskSwitchReason.Jump;
         switch (type)
@@ -195,5 +199,78 @@ public sealed partial class X86Cpu
             throw;
         }
         MarkAccessed(ssSel, ssd);
+    }
+
+    /// <summary>
+    /// CALL or JMP through a 64-bit call gate (SDM vol. 3, 5.8.3.1): 16 bytes, the upper half
+    /// holding offset bits 32-63 and a type field that must be zero. The target is a present 64-bit
+    /// code segment with DPL &lt;= CPL (JMP: the same level unless conforming). A CALL inward takes
+    /// RSPn from the 64-bit TSS and a null SS with RPL n; every push is 8 bytes (SS, RSP, CS, RIP
+    /// inward; CS, RIP at the same level) and no parameters are copied. The frame is written
+    /// before any state changes, so a #PF on the new stack restarts the CALL in the caller.
+    /// </summary>
+    private void ThroughCallGate64(ushort gateSelector, ulong low, bool call, ulong returnIp)
+    {
+        uint gateError = (uint)(gateSelector & 0xFFFC);
+        ulong high = ReadDescriptorHigh(gateSelector);
+        if (((high >> 40) & 0x1F) != 0) { throw new GuestFault(Vectors.GP, gateError); }
+        ushort selector = (ushort)(low >> 16);
+        ulong offset = (low & 0xFFFF) | ((low >> 32) & 0xFFFF0000) | (high << 32);
+        uint error = (uint)(selector & 0xFFFC);
+        if (error == 0) { throw new GuestFault(Vectors.GP, 0); }
+        var target = Segment.FromDescriptor(selector, ReadDescriptor(selector));
+        bool conforming = (target.Attr & 4) != 0;
+        if (!target.IsCode || !target.Long || target.Big || target.Dpl > Cpl || (!call && !conforming && target.Dpl != Cpl))
+        {
+            throw new GuestFault(Vectors.GP, error);
+        }
+        if (!target.Present) { throw new GuestFault(Vectors.NP, error); }
+        if (!call)
+        {
+            LoadCode(selector, offset, Cpl);
+            return;
+        }
+        int newCpl = conforming ? Cpl : target.Dpl;
+        bool inward = newCpl < Cpl;
+        ushort oldSs = Seg[X86Decoder.SS].Selector;
+        ulong oldSp = R[RSP];
+        ulong sp = inward ? ReadSystem(Tr.Base + 4 + (ulong)newCpl * 8, 8) : oldSp;
+        ulong[] frame = inward
+            ? new ulong[] { oldSs, oldSp, Seg[X86Decoder.CS].Selector, returnIp }
+            : new ulong[] { Seg[X86Decoder.CS].Selector, returnIp };
+        foreach (ulong v in frame)
+        {
+            sp -= 8;
+            WriteSystemAs(sp, 8, v, user: newCpl == 3);
+        }
+        if (inward)
+        {
+            Seg[X86Decoder.SS] = new Segment { Selector = (ushort)newCpl, Attr = (ushort)(0x93 | (newCpl << 5)) };
+        }
+        LoadCode(selector, offset, newCpl);
+        R[RSP] = sp;
+    }
+
+    /// <summary>The upper 8 bytes of a 16-byte descriptor; #GP(selector) when they lie past the table's limit.</summary>
+    private ulong ReadDescriptorHigh(ushort selector)
+    {
+        bool local = (selector & 4) != 0;
+        ulong tableBase = local ? Ldtr.Base : Gdtr.Base;
+        uint limit = local ? Ldtr.Limit : Gdtr.Limit;
+        uint at = (uint)(selector & 0xFFF8) + 8;
+        if (at + 7 > limit) { throw new GuestFault(Vectors.GP, (uint)(selector & 0xFFFC)); }
+        return ReadSystem(tableBase + at, 8);
+    }
+
+    /// <summary>A stack write at the privilege the frame is for, byte by byte so one crossing a page translates both.</summary>
+    private void WriteSystemAs(ulong linear, int size, ulong value, bool user)
+    {
+        for (int k = 0; k < size; k++)
+        {
+            ulong l = (linear + (ulong)k) & LinearMask;
+            ulong phys = PagingEnabled ? Translate(l, AccessKind.Write, user) : l & A20Mask;
+            if (cache.IsCodePage(phys)) { cache.NotifyWrite(phys, 1); }
+            WritePhys(phys, 1, value >> (8 * k));
+        }
     }
 }

@@ -527,13 +527,12 @@ public sealed class TaskSwitchTests
 
     [Theory]
     [InlineData(0x38)]   // the 64-bit TSS
-    [InlineData(0x60)]   // a call gate (64-bit call gates are not modelled)
-    public void LongModeHasNoTaskSwitchesOrCallGatesHere(int selector)
+    [InlineData(0x60)]   // a task gate
+    public void LongModeHasNoTaskSwitches(int selector)
     {
         var h = new CpuHarness("long");
         using var _h = h;
-        h.Write64(CpuHarness.Gdt + 0x60, Gate(0x18, CpuHarness.Code, 0x8C));
-        h.Write64(CpuHarness.Gdt + 0x68, 0);
+        h.Write64(CpuHarness.Gdt + 0x60, Gate(0x38, 0, 0x85));
         h.Cpu.Gdtr = new DescriptorTable { Base = CpuHarness.Gdt, Limit = 0x6F };
         string body = $"f: jmp far dword [rel fptr]\nhlt\nfptr: dd 0\ndw 0x{selector:x}";
         h.Load(body);
@@ -541,6 +540,102 @@ public sealed class TaskSwitchTests
         Assert.True(h.StoppedInHandler(Vectors.GP), $"stopped at {h.Cpu.Rip:x} after exception {h.Cpu.LastException}");
         ulong sp = h.Cpu[X86Cpu.RSP];
         Assert.Equal((ulong)selector, h.Read64(sp));
+        Assert.Equal(CpuHarness.Code, h.Read64(sp + 8));
+    }
+
+    /// <summary>Long mode with a 16-byte call gate at 60h (DPL <paramref name="dpl"/>) to 64-bit code at <paramref name="label"/>.</summary>
+    private static CpuHarness LongGate(string body, string label, int dpl = 0, ushort target = 0x18, ulong highType = 0)
+    {
+        var h = new CpuHarness("long");
+        byte[] code = Nasm.Assemble($"bits 64\norg 0x{CpuHarness.Code:x}\n{body}\nlabel_at: dq {label}\n");
+        ulong offset = BitConverter.ToUInt64(code, code.Length - 8);
+        h.Write64(CpuHarness.Gdt + 0x60, Gate(target, offset & 0xFFFFFFFF, (byte)(0x8C | (dpl << 5))));
+        h.Write64(CpuHarness.Gdt + 0x68, (offset >> 32) | (highType << 40));
+        h.Cpu.Gdtr = new DescriptorTable { Base = CpuHarness.Gdt, Limit = 0x6F };
+        h.Load(body);
+        return h;
+    }
+
+    private static ulong Label64(string body, string label)
+    {
+        byte[] code = Nasm.Assemble($"bits 64\norg 0x{CpuHarness.Code:x}\n{body}\nlabel_at: dq {label}\n");
+        return BitConverter.ToUInt64(code, code.Length - 8);
+    }
+
+    [Fact]
+    public void SixtyFourBitCallGateAtTheSameLevelAndRetfqBack()
+    {
+        string body = """
+            f: call far dword [rel fptr]
+            back: hlt
+            target: mov rsi, [rsp]
+            mov rdi, [rsp + 8]
+            o64 retf
+            fptr: dd 0
+            dw 0x60
+            """;
+        using var h = LongGate(body, "target");
+        Assert.Equal(CpuExit.Halted, h.Run());
+        Assert.Equal(-1, h.Cpu.LastException);
+        Assert.Equal(Label64(body, "back") + 1, h.Cpu.Rip);
+        Assert.Equal(Label64(body, "back"), h.Cpu[X86Cpu.RSI]);
+        Assert.Equal(0x18UL, h.Cpu[X86Cpu.RDI]);
+        Assert.Equal(CpuHarness.StackTop, h.Cpu[X86Cpu.RSP]);
+    }
+
+    [Fact]
+    public void SixtyFourBitCallGateFromRing3TakesRsp0AndANullSs()
+    {
+        string body = """
+            push 0x33
+            push 0x7f000
+            pushfq
+            push 0x5b
+            push user
+            iretq
+            user:
+            f: call far dword [rel fptr]
+            back: mov esi, 0x5a5a
+            g: hlt
+            target: hlt
+            o64 retf
+            fptr: dd 0
+            dw 0x63
+            """;
+        using var h = LongGate(body, "target", dpl: 3);
+        Assert.Equal(CpuExit.Halted, h.Run());
+        Assert.Equal(Label64(body, "target") + 1, h.Cpu.Rip);
+        Assert.Equal(0, h.Cpu.Cpl);
+        Assert.Equal(0, h.Cpu.GetSegment(X86Decoder.SS).Selector);
+        ulong sp = h.Cpu[X86Cpu.RSP];
+        Assert.Equal(CpuHarness.Ring0Stack - 32, sp);
+        Assert.Equal(Label64(body, "back"), h.Read64(sp));
+        Assert.Equal(0x5BUL, h.Read64(sp + 8));
+        Assert.Equal(0x7f000UL, h.Read64(sp + 16));
+        Assert.Equal(0x33UL, h.Read64(sp + 24));
+
+        // RETFQ back to ring 3; HLT there is #GP with the ring-3 frame.
+        h.Cpu.Halted = false;
+        Assert.Equal(CpuExit.Halted, h.Run());
+        Assert.True(h.StoppedInHandler(Vectors.GP), $"stopped at {h.Cpu.Rip:x} after exception {h.Cpu.LastException}");
+        Assert.Equal(0x5a5aUL, h.Cpu[X86Cpu.RSI]);
+        sp = h.Cpu[X86Cpu.RSP];
+        Assert.Equal(Label64(body, "g"), h.Read64(sp + 8));
+        Assert.Equal(0x5BUL, h.Read64(sp + 16));
+        Assert.Equal(0x7f000UL, h.Read64(sp + 32));
+    }
+
+    [Theory]
+    [InlineData(0x18, 1UL, 0x60u)]      // the upper half's type field is not zero
+    [InlineData(0x08, 0UL, 0x08u)]      // the target is 32-bit code
+    public void SixtyFourBitCallGateFaults(int target, ulong highType, uint error)
+    {
+        string body = "f: call far dword [rel fptr]\nhlt\ntarget: hlt\nfptr: dd 0\ndw 0x60";
+        using var h = LongGate(body, "target", target: (ushort)target, highType: highType);
+        Assert.Equal(CpuExit.Halted, h.Run());
+        Assert.True(h.StoppedInHandler(Vectors.GP), $"stopped at {h.Cpu.Rip:x} after exception {h.Cpu.LastException}");
+        ulong sp = h.Cpu[X86Cpu.RSP];
+        Assert.Equal(error, h.Read64(sp));
         Assert.Equal(CpuHarness.Code, h.Read64(sp + 8));
     }
 }
