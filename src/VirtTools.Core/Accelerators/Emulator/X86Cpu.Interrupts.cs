@@ -154,10 +154,9 @@ public sealed partial class X86Cpu
             ushort ssN = (ushort)ReadSystem(tss + 8 + (ulong)newCpl * 8, 2);
             ushort oldSs = Seg[X86Decoder.SS].Selector;
             ulong oldSp = R[RSP];
-            if ((ssN & 0xFFFC) == 0) { throw new GuestFault(Vectors.TS, (uint)(ssN & 0xFFFC)); }
-            var ssDesc = Segment.FromDescriptor(ssN, ReadDescriptor(ssN, Vectors.TS));
-            if (!ssDesc.Present) { throw new GuestFault(Vectors.SS, (uint)(ssN & 0xFFFC)); }
-            ssDesc.Selector = ssN;
+            // The same checks as a task's SS: #TS(selector) unless a writable data segment with
+            // RPL = DPL = the new CPL, #SS(selector) if not present (X86Cpu.TaskSwitch.cs).
+            var ssDesc = ReadTssStackSegment(ssN, newCpl, out _);
             Seg[X86Decoder.SS] = ssDesc;
             Seg[X86Decoder.CS].Selector = (ushort)((oldCs & ~3) | newCpl);
             Cpl = newCpl;

@@ -465,6 +465,35 @@ public sealed class TaskSwitchTests
     }
 
     [Fact]
+    public void InterruptFromRing3WithABadSs0IsTsForThatSelector()
+    {
+        // INT3 from ring 3 needs the ring-0 stack; SS0 names a code segment: #TS(08h), taken by a
+        // handler task (vector 10 is a task gate), which needs no stack from the broken TSS.
+        string body = """
+            push 0x33
+            push 0x7f000
+            pushfd
+            push 0x2b
+            push user
+            iretd
+            user:
+            f: int3
+            hlt
+            handler3: hlt
+            """;
+        using var h = Tasks(body);
+        h.Write64(CpuHarness.Idt + Vectors.BP * 8, h.Read64(CpuHarness.Idt + Vectors.BP * 8) | (3UL << 45));
+        h.Write64(CpuHarness.Idt + Vectors.TS * 8, Gate(HandlerTask, 0, 0x85));
+        h.Write32(CpuHarness.Tss + 8, 0x08);
+        Assert.Equal(CpuExit.Halted, h.Run());
+        Assert.Equal(Vectors.TS, h.Cpu.LastException);
+        Assert.Equal(HandlerTask, h.Cpu.Tr.Selector);
+        Assert.Equal(0x08u, h.Read32(HandlerStack - 4));
+        Assert.Equal(Label(body, "f"), h.Read32(CpuHarness.Tss + 0x20));   // the INT3, to restart
+        Assert.Equal(0x2Bu, h.Read32(CpuHarness.Tss + 0x4C));
+    }
+
+    [Fact]
     public void SwitchLoadsCr3FromTheNewTssAndNeverSavesIt()
     {
         // Two page directories, each one 4 MiB identity page (CR4.PSE); task 1's TSS names the first.
