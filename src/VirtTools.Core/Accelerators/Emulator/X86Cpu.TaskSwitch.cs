@@ -16,8 +16,9 @@ internal enum TaskSwitchReason
 /// <summary>
 /// Hardware task switching in protected mode (Intel SDM vol. 3, chapter 7): 32-bit TSSs (types
 /// 9/B) and 16-bit ones (types 1/3). The checks that fault in the old task's context come first
-/// (TSS descriptor type and busy bit, present, limit) and the new TSS is read whole before anything
-/// changes, so those faults leave the CPU as it was. Then the commit: the outgoing state goes into
+/// (TSS descriptor type and busy bit, present, limit), the new TSS is read whole and every page
+/// the switch writes is translated before anything changes, so those faults leave the CPU and
+/// memory as they were. Then the commit: the outgoing state goes into
 /// the current TSS (EIP is the return address; CR3 and the LDT selector are static fields and are
 /// not written), the busy bits and NT and the back link change as table 7-2 says, TR, CR0.TS, CR3,
 /// EFLAGS, EIP and the general registers are loaded, DR7's local enables are cleared, and last the LDT and segment registers, whose
@@ -75,6 +76,10 @@ public sealed partial class X86Cpu
             throw new GuestFault(Vectors.TS, (uint)(Tr.Selector & 0xFFFC));
         }
         var image = ReadTaskImage(tss.Base, layout);
+        ProbeSystemWrite(Tr.Base, oldLayout.SavedLimit + 1);
+        ProbeSystemWrite(Gdtr.Base + (uint)(Tr.Selector & 0xFFF8) + 5, 1);
+        ProbeSystemWrite(Gdtr.Base + (uint)(selector & 0xFFF8) + 5, 1);
+        ProbeSystemWrite(tss.Base, 2);
 
         // The commit: from here on a fault belongs to the new task.
         SaveOutgoingTask(oldLayout, reason, returnIp);
@@ -189,6 +194,27 @@ public sealed partial class X86Cpu
         for (int s = 0; s < layout.SegmentCount; s++)
         {
             WriteSystem(at + (ulong)(layout.Segments + s * w), 2, Seg[s].Selector);
+        }
+    }
+
+    /// <summary>
+    /// Translates every page of a range the switch will write, as a supervisor write: a #PF (a
+    /// TSS or GDT page that is absent, or read-only under CR0.WP) comes before anything changes.
+    /// </summary>
+    private void ProbeSystemWrite(ulong linear, int length)
+    {
+        if (!PagingEnabled)
+        {
+            return;
+        }
+        ulong last = (linear + (ulong)length - 1) & LinearMask;
+        for (ulong page = linear & LinearMask & ~0xFFFUL; ; page = (page + 0x1000) & LinearMask)
+        {
+            Translate(Math.Max(page, linear & LinearMask), AccessKind.Write, false);
+            if (page == (last & ~0xFFFUL))
+            {
+                break;
+            }
         }
     }
 

@@ -527,6 +527,42 @@ public sealed class TaskSwitchTests
         Assert.Equal(Label(body, "back") + 1, h.Cpu.Rip);
     }
 
+    [Fact]
+    public void PageFaultOnTheNewTssLinkComesBeforeAnyChange()
+    {
+        // The new TSS (linear 0x404000) is task 2's seen through a read-only 4 MiB page, with
+        // CR0.WP: the CALL must write its back link, so it is #PF (P, W) with nothing changed.
+        string body = """
+            mov eax, cr4
+            or eax, 0x10
+            mov cr4, eax
+            mov eax, 0x20000
+            mov cr3, eax
+            mov eax, cr0
+            or eax, 0x80010000
+            mov cr0, eax
+            mov eax, 0xA1
+            f: call 0xc0:0
+            hlt
+            task2: hlt
+            """;
+        using var h = Tasks(body);
+        h.Write32(0x20000, 0x83);         // 0-4 MiB: identity, writable
+        h.Write32(0x20004, 0x81);         // 4-8 MiB: the same memory again, read-only
+        h.Write64(CpuHarness.Gdt + 0xC0, Descriptor(0x400000 + Tss2, 0x67, 0x89));
+        Assert.Equal(CpuExit.Halted, h.Run());
+        Assert.True(h.StoppedInHandler(Vectors.PF), $"stopped at {h.Cpu.Rip:x} after exception {h.Cpu.LastException}");
+        Assert.Equal(0x400000 + Tss2, h.Cpu.Cr2);
+        ulong sp = h.Cpu[X86Cpu.RSP];
+        Assert.Equal(3u, h.Read32(sp));
+        Assert.Equal(Label(body, "f"), h.Read32(sp + 4));
+        Assert.Equal(OwnTss, h.Cpu.Tr.Selector);
+        Assert.Equal(0x9, (int)((h.Read64(CpuHarness.Gdt + 0xC0) >> 40) & 0xF));
+        Assert.Equal(0u, h.Read32(CpuHarness.Tss + 0x20));   // nothing saved into the old TSS
+        Assert.Equal(0, h.Read16(Tss2));
+        Assert.Equal(0UL, h.Cpu.Cr0 & 8);
+    }
+
     [Theory]
     [InlineData("f: call 0x70:0", Vectors.GP, 0x70u)]     // gate DPL 0 from ring 3 (RPL 0, CPL 3)
     [InlineData("f: call 0x60:0", Vectors.GP, 0x60u)]     // TSS DPL 0 from ring 3
