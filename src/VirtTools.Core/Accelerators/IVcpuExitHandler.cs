@@ -25,4 +25,12 @@ public interface IVcpuExitHandler
     /// none of its own in use (the emulator; KVM without an in-kernel irqchip). Null otherwise.
     /// </summary>
     IInterruptAcknowledge? Interrupts { get; }
+
+    /// <summary>
+    /// FERR#: the CPU found an unmasked x87 exception pending while CR0.NE = 0 (only the emulator
+    /// reports it); the machine raises IRQ13 until the guest writes port F0h.
+    /// </summary>
+    void FpuError()
+    {
+    }
 }

@@ -109,6 +109,9 @@ public static class MachineLayout
     /// <summary>0xa0-0xa1: slave 8259 PIC, cascaded on master IRQ 2.</summary>
     public const ushort PicSlave = 0xa0;
 
+    /// <summary>0xf0: FERR# latch: a write clears the x87 error and lowers IRQ13 (PC-AT wiring).</summary>
+    public const ushort FpuErrorClear = 0xf0;
+
     /// <summary>0xf4: debug exit (QEMU isa-debug-exit): a write of v ends the run with exit code v.</summary>
     public const ushort DebugExit = 0xf4;
 
@@ -122,4 +125,6 @@ public static class MachineLayout
     public const int CascadeIrq = 2;
     public const int Com1Irq = 4;
     public const int RtcIrq = 8;
+    /// <summary>FERR# (x87 error with CR0.NE = 0): the slave 8259's IR5.</summary>
+    public const int FpuErrorIrq = 13;
 }

@@ -35,6 +35,7 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
     private IVirtualCpu[] vcpus = [];
     private Uart16550 uart = null!;
     private PicPair? pic;
+    private FpuErrorLatch? fpuError;
     /// <summary>The thread running each vCPU's loop (index = vCPU), set when the machine starts.</summary>
     private Thread?[] threads = [];
     private MachineState state = MachineState.Created;
@@ -219,6 +220,8 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
         PortBus.Insert(new I8042(() => RequestStop("the guest pulled the reset line (i8042)")), MachineLayout.I8042, I8042.Length);
         PortBus.Insert(new CmosRtc(Config.MemoryBytes), MachineLayout.Cmos, CmosRtc.Length);
         PortBus.Insert(new DebugExit(OnDebugExit), MachineLayout.DebugExit, DebugExit.Length);
+        fpuError = new FpuErrorLatch(Line(MachineLayout.FpuErrorIrq));
+        PortBus.Insert(fpuError, MachineLayout.FpuErrorClear, FpuErrorLatch.Length);
     }
 
     /// <summary>
@@ -796,6 +799,8 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
     public void PortRead(ushort port, Span<byte> data) => PortBus.Read(port, data);
 
     public void PortWrite(ushort port, ReadOnlySpan<byte> data) => PortBus.Write(port, data);
+
+    public void FpuError() => fpuError?.Assert();
 
     public void MmioRead(ulong address, Span<byte> data) => MmioBus.Read(address, data);
 

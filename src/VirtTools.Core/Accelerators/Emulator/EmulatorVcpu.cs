@@ -172,5 +172,7 @@ public sealed unsafe class EmulatorVcpu : IVirtualCpu
         public bool InterruptPending => Handler?.Interrupts?.HasPending ?? false;
 
         public int AcknowledgeInterrupt() => Handler!.Interrupts!.Acknowledge();
+
+        public void FpuError() => Handler!.FpuError();
     }
 }

@@ -21,4 +21,12 @@ public interface IEmulatorBus
 
     /// <summary>Acknowledges the highest-priority request and returns its vector (the INTA cycle).</summary>
     int AcknowledgeInterrupt();
+
+    /// <summary>
+    /// FERR#: a waiting x87 instruction found an unmasked exception pending while CR0.NE = 0. A PC
+    /// turns it into IRQ13 until the handler writes port F0h; a bus without that wiring ignores it.
+    /// </summary>
+    void FpuError()
+    {
+    }
 }

@@ -388,7 +388,7 @@ public sealed partial class X86Cpu
                     Rip = BranchTarget(target, size);
                     return;
                 }
-            case Op.JmpFar: FarJump((ushort)i.Imm2, (ulong)i.Imm); return;
+            case Op.JmpFar: FarJump((ushort)i.Imm2, (ulong)i.Imm, next); return;
             case Op.CallFar: FarCall((ushort)i.Imm2, (ulong)i.Imm, size, next); return;
             case Op.JmpFarMem:
             case Op.CallFarMem:
@@ -396,12 +396,12 @@ public sealed partial class X86Cpu
                     ulong lin = Linear(ref i);
                     ulong offset = ReadMem(lin, size);
                     ushort sel = (ushort)ReadMem((lin + (ulong)size) & LinearMask, 2);
-                    if (i.Op == Op.JmpFarMem) { FarJump(sel, offset); }
+                    if (i.Op == Op.JmpFarMem) { FarJump(sel, offset, next); }
                     else { FarCall(sel, offset, size, next); }
                     return;
                 }
             case Op.Retf: FarReturn(size, (int)i.Imm); return;
-            case Op.Iret: InterruptReturn(size); return;
+            case Op.Iret: InterruptReturn(size, next); return;
             case Op.Loop:
                 {
                     int asz = i.AddrSize;
@@ -445,6 +445,7 @@ public sealed partial class X86Cpu
             case Op.Wait:
                 // WAIT faults only when both CR0.TS and CR0.MP are set (SDM vol. 3, table 2-2).
                 if ((Cr0 & 0xA) == 0xA) { throw new GuestFault(Vectors.NM); }
+                CheckPendingX87Exception();
                 break;
             case Op.Setcc: WriteRm(ref i, Condition(i.Sub) ? 1UL : 0); break;
             case Op.Cmovcc:

@@ -105,8 +105,13 @@ public sealed partial class X86Cpu
     /// <summary>Sets EFLAGS as a whole (bit 1 always reads as one).</summary>
     public void SetFlags(uint value)
     {
+        uint old = eflags;
         eflags = (value & 0x3F7FD7) | 2;
         lazyOp = LazyNone;
+        if ((value & ~old & AC) != 0)
+        {
+            AlignmentFlagChanged(old);
+        }
     }
 
     /// <summary>Sets or clears arithmetic flags computed eagerly by an instruction.</summary>

@@ -12,7 +12,8 @@ internal enum InterruptSource
 
 /// <summary>
 /// Interrupt and exception delivery through the real-mode IVT, the protected-mode IDT (16- and
-/// 32-bit interrupt and trap gates, with a stack switch from the TSS) and the long-mode IDT
+/// 32-bit interrupt and trap gates, with a stack switch from the TSS; task gates switch tasks,
+/// X86Cpu.Gates.cs) and the long-mode IDT
 /// (16-byte gates, IST). Double-fault and triple-fault escalation follow Intel SDM vol. 3,
 /// table 6-5.
 /// </summary>
@@ -98,8 +99,13 @@ public sealed partial class X86Cpu
         LoadCode((ushort)(entry >> 16), entry & 0xFFFF);
     }
 
-    private uint GateError(int vector, InterruptSource source) =>
-        (uint)(vector * 8 + 2 + (source == InterruptSource.External ? 1 : 0));
+    private uint GateError(int vector, InterruptSource source) => (uint)(vector * 8 + 2) | ExternalBit(source);
+
+    /// <summary>
+    /// Error code bit 0 (EXT): the fault happened while delivering an event from outside the
+    /// program, an interrupt or an earlier exception, not an INT n (SDM vol. 3, 6.13).
+    /// </summary>
+    private static uint ExternalBit(InterruptSource source) => source == InterruptSource.Software ? 0u : 1u;
 
     private void DeliverProtected(int vector, uint? errorCode, ulong returnIp, InterruptSource source)
     {
@@ -112,7 +118,7 @@ public sealed partial class X86Cpu
         int dpl = (int)((gate >> 45) & 3);
         bool is32 = type == 0x0E || type == 0x0F;
         bool trap = type == 0x07 || type == 0x0F;
-        if (!(type is 0x06 or 0x07 or 0x0E or 0x0F))
+        if (!(type is 0x05 or 0x06 or 0x07 or 0x0E or 0x0F))
         {
             throw new GuestFault(Vectors.GP, GateError(vector, source));
         }
@@ -124,9 +130,14 @@ public sealed partial class X86Cpu
         {
             throw new GuestFault(Vectors.NP, GateError(vector, source));
         }
+        if (type == 0x05)
+        {
+            DeliverThroughTaskGate(gate, errorCode, returnIp, source);
+            return;
+        }
         ushort selector = (ushort)(gate >> 16);
         ulong offset = (gate & 0xFFFF) | ((gate >> 32) & 0xFFFF0000);
-        if ((selector & 0xFFFC) == 0) { throw new GuestFault(Vectors.GP, source == InterruptSource.External ? 1u : 0u); }
+        if ((selector & 0xFFFC) == 0) { throw new GuestFault(Vectors.GP, ExternalBit(source)); }
         var target = Segment.FromDescriptor(selector, ReadDescriptor(selector));
         if (!target.IsCode || target.Dpl > Cpl) { throw new GuestFault(Vectors.GP, (uint)(selector & 0xFFFC)); }
         if (!target.Present) { throw new GuestFault(Vectors.NP, (uint)(selector & 0xFFFC)); }
@@ -143,10 +154,9 @@ public sealed partial class X86Cpu
             ushort ssN = (ushort)ReadSystem(tss + 8 + (ulong)newCpl * 8, 2);
             ushort oldSs = Seg[X86Decoder.SS].Selector;
             ulong oldSp = R[RSP];
-            if ((ssN & 0xFFFC) == 0) { throw new GuestFault(Vectors.TS, (uint)(ssN & 0xFFFC)); }
-            var ssDesc = Segment.FromDescriptor(ssN, ReadDescriptor(ssN, Vectors.TS));
-            if (!ssDesc.Present) { throw new GuestFault(Vectors.SS, (uint)(ssN & 0xFFFC)); }
-            ssDesc.Selector = ssN;
+            // The same checks as a task's SS: #TS(selector) unless a writable data segment with
+            // RPL = DPL = the new CPL, #SS(selector) if not present (X86Cpu.TaskSwitch.cs).
+            var ssDesc = ReadTssStackSegment(ssN, newCpl, out _);
             Seg[X86Decoder.SS] = ssDesc;
             Seg[X86Decoder.CS].Selector = (ushort)((oldCs & ~3) | newCpl);
             Cpl = newCpl;

@@ -92,6 +92,7 @@ public sealed unsafe partial class X86Cpu
 
     private ulong ReadSlow(ulong linear, int size)
     {
+        CheckAccessAlignment(linear, size);
         if (((linear & 0xFFF) + (ulong)size) > 4096)
         {
             ulong v = 0;
@@ -105,7 +106,7 @@ public sealed unsafe partial class X86Cpu
         WatchData(linear, size, write: false);
         if (phys + (ulong)size <= ramSize)
         {
-            if (!DataBreakpointPage(linear))
+            if (!DataBreakpointPage(linear) && !AlignmentCheckEnabled)
             {
                 int idx = (int)((linear >> 12) & (TlbEntries - 1));
                 tlbReadTag[idx] = (linear >> 12) + 1;
@@ -118,6 +119,7 @@ public sealed unsafe partial class X86Cpu
 
     private void WriteSlow(ulong linear, int size, ulong value)
     {
+        CheckAccessAlignment(linear, size);
         if (((linear & 0xFFF) + (ulong)size) > 4096)
         {
             // Translate every byte first, so a fault on the second page leaves memory untouched.
@@ -140,7 +142,7 @@ public sealed unsafe partial class X86Cpu
             {
                 cache.NotifyWrite(phys, size);
             }
-            if (!DataBreakpointPage(linear))
+            if (!DataBreakpointPage(linear) && !AlignmentCheckEnabled)
             {
                 int idx = (int)((linear >> 12) & (TlbEntries - 1));
                 tlbWriteTag[idx] = (linear >> 12) + 1;

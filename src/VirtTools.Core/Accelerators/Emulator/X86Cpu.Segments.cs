@@ -2,8 +2,8 @@ namespace VirtTools.Accelerators.Emulator;
 
 /// <summary>
 /// Segment register loads, descriptor tables and far control transfers (JMP/CALL/RET far, IRET)
-/// in real, protected and long mode. Call gates and hardware task switches are not modelled:
-/// they raise #GP, which no guest we target relies on.
+/// in real, protected and long mode. Far transfers through call gates, task gates and TSSs are in
+/// X86Cpu.Gates.cs and X86Cpu.TaskSwitch.cs.
 /// </summary>
 public sealed partial class X86Cpu
 {
@@ -41,7 +41,16 @@ public sealed partial class X86Cpu
         linear &= LinearMask;
         if (!PagingEnabled)
         {
-            return ReadMem(linear, size);
+            // An implicit supervisor access: no alignment check (X86Cpu.Alignment.cs).
+            bool was = SuspendAccessAlignment();
+            try
+            {
+                return ReadMem(linear, size);
+            }
+            finally
+            {
+                alignmentCheckSuspended = was;
+            }
         }
         ulong v = 0;
         for (int i = 0; i < size; i++)
@@ -167,10 +176,20 @@ public sealed partial class X86Cpu
         UpdateMode();
     }
 
-    internal void FarJump(ushort selector, ulong offset) => LoadCode(selector, offset);
+    internal void FarJump(ushort selector, ulong offset, ulong returnIp)
+    {
+        if (!FarTransferThroughSystemDescriptor(selector, call: false, returnIp))
+        {
+            LoadCode(selector, offset);
+        }
+    }
 
     internal void FarCall(ushort selector, ulong offset, int size, ulong returnIp)
     {
+        if (FarTransferThroughSystemDescriptor(selector, call: true, returnIp))
+        {
+            return;
+        }
         ushort oldCs = Seg[X86Decoder.CS].Selector;
         // Push to a temporary stack pointer first so a fault leaves RSP unchanged.
         ulong sp = R[RSP];
@@ -236,7 +255,7 @@ public sealed partial class X86Cpu
         }
     }
 
-    internal void InterruptReturn(int size)
+    internal void InterruptReturn(int size, ulong next)
     {
         if (!ProtectedMode)
         {
@@ -250,8 +269,8 @@ public sealed partial class X86Cpu
         }
         if ((eflags & NT) != 0 && !LongModeActive)
         {
-            // Nested-task return needs hardware task switching, which is not modelled.
-            throw new GuestFault(Vectors.GP, 0);
+            ReturnFromNestedTask(next);
+            return;
         }
         ulong newIp = Pop(size);
         ushort newCs = (ushort)Pop(size);

@@ -407,7 +407,7 @@ public sealed partial class X86Cpu
         {
             case 16:
                 CheckAlignment(ref i, lin);
-                return new XmmRegister(ReadMem(lin, 8), ReadMem((lin + 8) & LinearMask, 8));
+                return Read128(lin);
             case 8: return new XmmRegister(ReadMem(lin, 8), 0);
             case 4: return new XmmRegister(ReadMem(lin, 4), 0);
             default: return new XmmRegister(ReadMem(lin, 2), 0);
@@ -434,6 +434,20 @@ public sealed partial class X86Cpu
         }
     }
 
+    /// <summary>A 16-byte load, made of two 8-byte ones; 16-byte operands are exempt from #AC (SDM table 6-7).</summary>
+    private XmmRegister Read128(ulong lin)
+    {
+        bool was = SuspendAccessAlignment();
+        try
+        {
+            return new XmmRegister(ReadMem(lin, 8), ReadMem((lin + 8) & LinearMask, 8));
+        }
+        finally
+        {
+            alignmentCheckSuspended = was;
+        }
+    }
+
     /// <summary>A 16-byte store; when it spans two pages both are translated first, so a #PF writes nothing.</summary>
     private void Write128(ulong lin, XmmRegister value)
     {
@@ -443,7 +457,15 @@ public sealed partial class X86Cpu
             Translate(lin, AccessKind.Write);
             Translate(last, AccessKind.Write);
         }
-        WriteMem(lin, 8, value.Lo);
-        WriteMem((lin + 8) & LinearMask, 8, value.Hi);
+        bool was = SuspendAccessAlignment();
+        try
+        {
+            WriteMem(lin, 8, value.Lo);
+            WriteMem((lin + 8) & LinearMask, 8, value.Hi);
+        }
+        finally
+        {
+            alignmentCheckSuspended = was;
+        }
     }
 }

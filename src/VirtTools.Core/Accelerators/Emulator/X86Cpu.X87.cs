@@ -5,7 +5,7 @@ namespace VirtTools.Accelerators.Emulator;
 /// <see cref="Op.Fpu"/> with Sub = opcode &amp; 7 and the raw ModRM byte in Imm, executed here on
 /// the cold path over <see cref="X87Fpu"/> with <see cref="Float80Arithmetic"/>. Unmasked
 /// invalid, denormal and divide-by-zero exceptions leave the destination alone and set
-/// FSW.ES/B; delivering #MF is not implemented (see docs/emulator.md).
+/// FSW.ES/B; the next waiting instruction reports them (#MF or FERR#, X86Cpu.MathFault.cs).
 /// </summary>
 public sealed partial class X86Cpu
 {
@@ -27,6 +27,10 @@ public sealed partial class X86Cpu
         if ((Cr0 & 0xC) != 0)
         {
             throw new GuestFault(Vectors.NM);
+        }
+        if (!IsNoWaitX87(ref i))
+        {
+            CheckPendingX87Exception();
         }
         int modrm = (int)i.Imm;
         if (i.IsMem)
@@ -175,22 +179,39 @@ public sealed partial class X86Cpu
                     case 4:
                         {
                             int at = X87LoadEnvironment(lin, i.OpSize != 2);
-                            for (int k = 0; k < 8; k++)
+                            // The area's alignment was checked field by field; its registers sit at 14 or 28 + 10k.
+                            bool was = SuspendAccessAlignment();
+                            try
                             {
-                                ulong a = lin + (ulong)(at + 10 * k);
-                                X87.Registers[X87.Physical(k)] = new Float80((ushort)ReadMem(a + 8, 2), ReadMem(a, 8));
+                                for (int k = 0; k < 8; k++)
+                                {
+                                    ulong a = lin + (ulong)(at + 10 * k);
+                                    X87.Registers[X87.Physical(k)] = new Float80((ushort)ReadMem(a + 8, 2), ReadMem(a, 8));
+                                }
+                            }
+                            finally
+                            {
+                                alignmentCheckSuspended = was;
                             }
                             return;
                         }
                     case 6:
                         {
                             int at = X87StoreEnvironment(lin, i.OpSize != 2);
-                            for (int k = 0; k < 8; k++)
+                            bool was = SuspendAccessAlignment();
+                            try
                             {
-                                ulong a = lin + (ulong)(at + 10 * k);
-                                var v = X87.Get(k);
-                                WriteMem(a, 8, v.Significand);
-                                WriteMem(a + 8, 2, v.SignExp);
+                                for (int k = 0; k < 8; k++)
+                                {
+                                    ulong a = lin + (ulong)(at + 10 * k);
+                                    var v = X87.Get(k);
+                                    WriteMem(a, 8, v.Significand);
+                                    WriteMem(a + 8, 2, v.SignExp);
+                                }
+                            }
+                            finally
+                            {
+                                alignmentCheckSuspended = was;
                             }
                             X87.Init();
                             return;

@@ -10,6 +10,8 @@ internal sealed class TestBus : IEmulatorBus
     public int MmioReads { get; private set; }
     public int MmioWrites { get; private set; }
     public int? PendingVector { get; set; }
+    /// <summary>How often the CPU asserted FERR# (a pending x87 exception with CR0.NE = 0).</summary>
+    public int FpuErrors { get; private set; }
 
     public ulong ReadPort(ushort port, int size) => PortValues.TryGetValue(port, out ulong v) ? v : ~0UL;
 
@@ -24,6 +26,8 @@ internal sealed class TestBus : IEmulatorBus
     public void WriteMmio(ulong address, int size, ulong value) => MmioWrites++;
 
     public bool InterruptPending => PendingVector.HasValue;
+
+    public void FpuError() => FpuErrors++;
 
     public int AcknowledgeInterrupt()
     {
