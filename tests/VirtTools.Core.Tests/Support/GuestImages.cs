@@ -9,13 +9,14 @@ namespace VirtTools.Tests.Support;
 /// </summary>
 public static class GuestImages
 {
-    private static readonly ConcurrentDictionary<string, byte[]> cache = new();
+    // Lazy: GetOrAdd alone may run the factory twice for one name when two test classes ask at once.
+    private static readonly ConcurrentDictionary<string, Lazy<byte[]>> cache = new();
     private static readonly Lazy<string> output = new(CreateOutputFolder);
 
     public static string SourceFolder { get; } = FindSourceFolder();
 
     /// <summary>The flat binary assembled from tests/guests/<paramref name="name"/>.asm.</summary>
-    public static byte[] Get(string name) => cache.GetOrAdd(name, Assemble);
+    public static byte[] Get(string name) => cache.GetOrAdd(name, n => new Lazy<byte[]>(() => Assemble(n))).Value;
 
     /// <summary>Writes the assembled guest to a file (for cmdlets that take a path) and returns the path.</summary>
     public static string PathOf(string name)
@@ -23,7 +24,10 @@ public static class GuestImages
         var path = System.IO.Path.Combine(output.Value, name + ".bin");
         if (!File.Exists(path))
         {
-            File.WriteAllBytes(path, Get(name));
+            // Beside and renamed: a concurrent caller never reads a half-written image.
+            var temporary = $"{path}.{Guid.NewGuid():N}";
+            File.WriteAllBytes(temporary, Get(name));
+            File.Move(temporary, path, overwrite: true);
         }
         return path;
     }
@@ -31,7 +35,7 @@ public static class GuestImages
     private static byte[] Assemble(string name)
     {
         var source = System.IO.Path.Combine(SourceFolder, name + ".asm");
-        var target = System.IO.Path.Combine(output.Value, name + ".bin");
+        var target = System.IO.Path.Combine(output.Value, $"{name}.{Guid.NewGuid():N}.o");
         var start = new ProcessStartInfo("nasm", ["-f", "bin", "-I", SourceFolder + "/", "-o", target, source])
         {
             RedirectStandardError = true,
@@ -44,7 +48,9 @@ public static class GuestImages
         {
             throw new InvalidOperationException($"nasm failed on {source}: {errors}");
         }
-        return File.ReadAllBytes(target);
+        var image = File.ReadAllBytes(target);
+        File.Delete(target);
+        return image;
     }
 
     private static string CreateOutputFolder()
