@@ -151,12 +151,22 @@ public sealed partial class X86Cpu
     /// 4 + 4n), checked as a task's SS is; then the caller's SS:ESP, the parameters and CS:EIP are
     /// pushed there.
     /// </summary>
-    private void CallGateInward(ushort selector, ulong offset, int newCpl, int size, int parameters, ulong returnIp)
+    /// <summary>
+    /// SSn and the stack pointer of the current TSS for privilege level <paramref name="cpl"/>, in the
+    /// TSS's own layout: 32-bit ESPn at 4 + 8n and SSn at 8 + 8n, 16-bit SPn at 2 + 4n and SSn at 4 + 4n.
+    /// Call gates and interrupts into an inner ring both take their stack from here.
+    /// </summary>
+    private (ushort Selector, ulong Sp) InnerStack(int cpl)
     {
         bool tss32 = (Tr.Type & 8) != 0;
-        ulong spAt = tss32 ? 4 + 8 * (ulong)newCpl : 2 + 4 * (ulong)newCpl;
-        ulong newSp = ReadSystem(Tr.Base + spAt, tss32 ? 4 : 2);
-        ushort ssSel = (ushort)ReadSystem(Tr.Base + spAt + (tss32 ? 4UL : 2UL), 2);
+        ulong spAt = tss32 ? 4 + 8 * (ulong)cpl : 2 + 4 * (ulong)cpl;
+        ulong sp = ReadSystem(Tr.Base + spAt, tss32 ? 4 : 2);
+        return ((ushort)ReadSystem(Tr.Base + spAt + (tss32 ? 4UL : 2UL), 2), sp);
+    }
+
+    private void CallGateInward(ushort selector, ulong offset, int newCpl, int size, int parameters, ulong returnIp)
+    {
+        var (ssSel, newSp) = InnerStack(newCpl);
         var ss = ReadTssStackSegment(ssSel, newCpl, out ulong ssd);
 
         // Read the parameters on the caller's stack before anything changes.

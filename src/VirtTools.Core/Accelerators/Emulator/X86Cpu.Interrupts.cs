@@ -148,10 +148,8 @@ public sealed partial class X86Cpu
         int newCpl = conforming ? Cpl : target.Dpl;
         if (newCpl < Cpl)
         {
-            // Inner-level stack from the 32-bit TSS: ESPn at 4 + 8n, SSn at 8 + 8n.
-            ulong tss = Tr.Base;
-            uint espN = (uint)ReadSystem(tss + 4 + (ulong)newCpl * 8, 4);
-            ushort ssN = (ushort)ReadSystem(tss + 8 + (ulong)newCpl * 8, 2);
+            var (ssN, spN) = InnerStack(newCpl);
+            uint espN = (uint)spN;
             ushort oldSs = Seg[X86Decoder.SS].Selector;
             ulong oldSp = R[RSP];
             // The same checks as a task's SS: #TS(selector) unless a writable data segment with

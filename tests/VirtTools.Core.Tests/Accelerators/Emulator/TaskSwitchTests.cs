@@ -465,6 +465,37 @@ public sealed class TaskSwitchTests
     }
 
     [Fact]
+    public void InterruptFromRing3TakesTheRing0StackInTheLayoutOfASixteenBitTss()
+    {
+        // TR holds a 16-bit TSS: SP0 is at 2 and SS0 at 4 (a 32-bit one has ESP0 at 4, SS0 at 8).
+        string body = """
+            mov ax, 0xa0
+            ltr ax
+            push 0x33
+            push 0x7f000
+            pushfd
+            push 0x2b
+            push user
+            iretd
+            user:
+            f: int3
+            hlt
+            """;
+        using var h = Tasks(body);
+        h.Write64(CpuHarness.Idt + Vectors.BP * 8, h.Read64(CpuHarness.Idt + Vectors.BP * 8) | (3UL << 45));
+        h.Ram.Write(Tss16At + 2, BitConverter.GetBytes((ushort)0x6800));
+        h.Ram.Write(Tss16At + 4, BitConverter.GetBytes((ushort)0x10));
+        Assert.Equal(CpuExit.Halted, h.Run());
+        Assert.Equal(Vectors.BP, h.Cpu.LastException);
+        Assert.Equal(0x10, h.Cpu.Seg[X86Decoder.SS].Selector);
+        // A 32-bit gate pushes SS, ESP, EFLAGS, CS, EIP on the ring-0 stack: 20 bytes below SP0.
+        Assert.Equal(0x6800UL - 20, h.Cpu[X86Cpu.RSP]);
+        Assert.Equal(0x33u, h.Read32(0x6800 - 4));
+        Assert.Equal(0x7f000u, h.Read32(0x6800 - 8));
+        Assert.Equal(Label(body, "f") + 1, h.Read32(0x6800 - 20));
+    }
+
+    [Fact]
     public void InterruptFromRing3WithABadSs0IsTsForThatSelector()
     {
         // INT3 from ring 3 needs the ring-0 stack; SS0 names a code segment: #TS(08h), taken by a
