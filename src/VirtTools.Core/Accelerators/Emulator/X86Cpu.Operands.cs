@@ -124,6 +124,7 @@ public sealed partial class X86Cpu
         ReadMem(Linear(X86Decoder.SS, (R[RSP] + (ulong)offset) & StackMask), size);
 
     /// <summary>Instruction pointer after a branch, truncated to the operand size.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal ulong BranchTarget(ulong target, int size) =>
         size switch { 2 => target & 0xFFFF, 4 => target & 0xFFFFFFFF, _ => target };
 }
