@@ -9,6 +9,10 @@ namespace VirtTools.Accelerators.Emulator;
 /// (<see cref="FastOps.Select"/>); semantics are those of the same <see cref="Op"/> in
 /// <see cref="ExecuteCold"/>, which still handles every instruction the decoder left at
 /// <see cref="FastOp.None"/>.
+/// Each handler is its own compiled method (NoInlining): inside it the JIT inlines all of the
+/// register, ALU and memory access with the size constant, and the one big switch in
+/// <see cref="Execute"/> no longer runs out of inlining budget half-way through its cases (which
+/// left some handlers as calls anyway, and some size constants as property calls).
 /// </summary>
 public sealed partial class X86Cpu
 {
@@ -16,7 +20,7 @@ public sealed partial class X86Cpu
     private void Advance(ref Insn i) => Rip = (Rip + i.Length) & IpMask;
 
     /// <summary>ALU between two registers; CMP (Sub 7) only sets flags.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private void AluRegReg<S>(ref Insn i, int dst, int src) where S : struct, IOperandSize
     {
         ulong r = Alu(i.Sub, GetReg(dst, S.Bytes), GetReg(src, S.Bytes), S.Bytes);
@@ -24,7 +28,7 @@ public sealed partial class X86Cpu
         Advance(ref i);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private void AluRegMem<S>(ref Insn i) where S : struct, IOperandSize
     {
         ulong r = Alu(i.Sub, GetReg(i.Reg, S.Bytes), ReadMem(Linear(ref i), S.Bytes), S.Bytes);
@@ -32,7 +36,7 @@ public sealed partial class X86Cpu
         Advance(ref i);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private void AluMemReg<S>(ref Insn i) where S : struct, IOperandSize
     {
         ulong lin = Linear(ref i);
@@ -41,7 +45,7 @@ public sealed partial class X86Cpu
         Advance(ref i);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private void AluRegImm<S>(ref Insn i) where S : struct, IOperandSize
     {
         ulong r = Alu(i.Sub, GetReg(i.Rm, S.Bytes), (ulong)i.Imm, S.Bytes);
@@ -49,7 +53,7 @@ public sealed partial class X86Cpu
         Advance(ref i);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private void AluMemImm<S>(ref Insn i) where S : struct, IOperandSize
     {
         ulong lin = Linear(ref i);
@@ -58,56 +62,56 @@ public sealed partial class X86Cpu
         Advance(ref i);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private void MovRegReg<S>(ref Insn i, int dst, int src) where S : struct, IOperandSize
     {
         SetReg(dst, S.Bytes, GetReg(src, S.Bytes));
         Advance(ref i);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private void MovRegMem<S>(ref Insn i) where S : struct, IOperandSize
     {
         SetReg(i.Reg, S.Bytes, ReadMem(Linear(ref i), S.Bytes));
         Advance(ref i);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private void MovMemReg<S>(ref Insn i) where S : struct, IOperandSize
     {
         WriteMem(Linear(ref i), S.Bytes, GetReg(i.Reg, S.Bytes));
         Advance(ref i);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private void MovRegImm<S>(ref Insn i) where S : struct, IOperandSize
     {
         SetReg(i.Rm, S.Bytes, (ulong)i.Imm);
         Advance(ref i);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private void MovMemImm<S>(ref Insn i) where S : struct, IOperandSize
     {
         WriteMem(Linear(ref i), S.Bytes, (ulong)i.Imm);
         Advance(ref i);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private void LeaReg<S>(ref Insn i) where S : struct, IOperandSize
     {
         SetReg(i.Reg, S.Bytes, EffectiveAddress(ref i));
         Advance(ref i);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private void JumpIf<S>(ref Insn i) where S : struct, IOperandSize
     {
         ulong next = (Rip + i.Length) & IpMask;
         Rip = Condition(i.Sub) ? BranchTarget(next + (ulong)i.Imm, S.Bytes) : next;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private void Jump<S>(ref Insn i) where S : struct, IOperandSize
     {
         ulong next = (Rip + i.Length) & IpMask;
