@@ -177,9 +177,10 @@ public sealed unsafe partial class X86Cpu
     /// <summary>
     /// Runs a decoded block. Its own method (not inlined into <see cref="Run"/>), so the JIT's
     /// inlining budget goes to the hot handlers of <see cref="Execute"/> rather than to Run's
-    /// cold checks.
+    /// cold checks. Optimized on first use, as the handlers in X86Cpu.FastPath (and so without a
+    /// profile-guided layout that would favour whichever forms ran first).
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private long ExecuteBlock(Block block, long budget)
     {
         Insn[] insns = block.Insns;
