@@ -3,8 +3,9 @@ namespace VirtTools.Accelerators.Emulator;
 /// <summary>
 /// The hot executor's operation: one of the frequent <see cref="Op"/>s with its operand size and
 /// register-or-memory form already decided by the decoder, so executing it takes one switch and
-/// no size or form branch. Values are <c>form * 4 + size index</c> (sizes 1, 2, 4, 8 bytes); a
-/// <see cref="None"/> instruction takes the general executor. Names: Reg = register, Mem =
+/// no size or form branch. One row of four per form, in the order of the sizes 1, 2, 4 and 8
+/// bytes (<see cref="FastOps.Select"/> adds the size's column to the row); a <see cref="None"/>
+/// instruction takes the general executor. Names: Reg = register, Mem =
 /// memory, Imm = immediate operand; destination first.
 /// </summary>
 internal enum FastOp : byte
@@ -22,7 +23,7 @@ internal enum FastOp : byte
     MovMemReg1, MovMemReg2, MovMemReg4, MovMemReg8,         // MovRmReg, memory form (store)
     MovRegImm1, MovRegImm2, MovRegImm4, MovRegImm8,         // MovRmImm, register form
     MovMemImm1, MovMemImm2, MovMemImm4, MovMemImm8,         // MovRmImm, memory form
-    // Size 1 never decodes for these three; the rows keep the arithmetic of the values.
+    // Size 1 never decodes for these three (the executor would hand it to the cold path).
     Lea1, Lea2, Lea4, Lea8,
     Jcc1, Jcc2, Jcc4, Jcc8,                                 // size = branch target width
     Jmp1, Jmp2, Jmp4, Jmp8,
@@ -33,24 +34,22 @@ internal static class FastOps
 {
     public static FastOp Select(in Insn i)
     {
-        int form = i.Op switch
+        bool mem = i.IsMem;
+        // The row of the form (its 1-byte value); the operand size picks the column.
+        FastOp row = i.Op switch
         {
-            Op.AluRmReg => i.IsMem ? 3 : 0,
-            Op.AluRegRm => i.IsMem ? 2 : 1,
-            Op.AluRmImm => i.IsMem ? 5 : 4,
-            Op.MovRmReg => i.IsMem ? 9 : 6,
-            Op.MovRegRm => i.IsMem ? 8 : 7,
-            Op.MovRmImm => i.IsMem ? 11 : 10,
-            Op.Lea => 12,
-            Op.Jcc => 13,
-            Op.Jmp => 14,
-            _ => -1,
+            Op.AluRmReg => mem ? FastOp.AluMemReg1 : FastOp.AluRegReg1,
+            Op.AluRegRm => mem ? FastOp.AluRegMem1 : FastOp.AluRegRegRev1,
+            Op.AluRmImm => mem ? FastOp.AluMemImm1 : FastOp.AluRegImm1,
+            Op.MovRmReg => mem ? FastOp.MovMemReg1 : FastOp.MovRegReg1,
+            Op.MovRegRm => mem ? FastOp.MovRegMem1 : FastOp.MovRegRegRev1,
+            Op.MovRmImm => mem ? FastOp.MovMemImm1 : FastOp.MovRegImm1,
+            Op.Lea => FastOp.Lea1,
+            Op.Jcc => FastOp.Jcc1,
+            Op.Jmp => FastOp.Jmp1,
+            _ => FastOp.None,
         };
-        int sizeIndex = i.OpSize switch { 1 => 0, 2 => 1, 4 => 2, 8 => 3, _ => -1 };
-        if (form < 0 || sizeIndex < 0)
-        {
-            return FastOp.None;
-        }
-        return (FastOp)(1 + form * 4 + sizeIndex);
+        int column = i.OpSize switch { 1 => 0, 2 => 1, 4 => 2, 8 => 3, _ => -1 };
+        return row == FastOp.None || column < 0 ? FastOp.None : (FastOp)((int)row + column);
     }
 }
