@@ -41,6 +41,8 @@ internal struct Insn
     /// integer element size in bytes. Sits in what was padding before <see cref="Disp"/>.
     /// </summary>
     public byte Simd;
+    /// <summary>The hot executor's specialised form of this instruction (<see cref="FastOps.Select"/>); also in former padding.</summary>
+    public FastOp Fast;
     /// <summary>Displacement (or absolute offset for moffs forms).</summary>
     public long Disp;
     /// <summary>Immediate, sign- or zero-extended as the operation needs.</summary>

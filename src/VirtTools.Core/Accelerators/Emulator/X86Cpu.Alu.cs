@@ -19,23 +19,34 @@ public sealed partial class X86Cpu
             case 0: r = (a + b) & m; SetLazy(LazyAdd, a, b, r, size); return r;
             case 1: r = a | b; SetLazy(LazyLogic, a, b, r, size); return r;
             case 2:
-                {
-                    bool c = GetCF();
-                    r = (a + b + (c ? 1UL : 0)) & m;
-                    SetLazy(c ? LazyAdc : LazyAdd, a, b, r, size);
-                    return r;
-                }
-            case 3:
-                {
-                    bool c = GetCF();
-                    r = (a - b - (c ? 1UL : 0)) & m;
-                    SetLazy(c ? LazySbb : LazySub, a, b, r, size);
-                    return r;
-                }
+            case 3: return AluWithCarry(op, a, b, size);
             case 4: r = a & b; SetLazy(LazyLogic, a, b, r, size); return r;
             case 6: r = a ^ b; SetLazy(LazyLogic, a, b, r, size); return r;
             default: r = (a - b) & m; SetLazy(LazySub, a, b, r, size); return r;
         }
+    }
+
+    /// <summary>
+    /// ADC (2) and SBB (3) on masked operands: out of line, so the inlined <see cref="Alu"/> the
+    /// hot handlers copy per size stays small (they are rare next to ADD, SUB, CMP and the logic ops).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ulong AluWithCarry(int op, ulong a, ulong b, int size)
+    {
+        ulong m = Mask(size);
+        bool c = GetCF();
+        ulong r;
+        if (op == 2)
+        {
+            r = (a + b + (c ? 1UL : 0)) & m;
+            SetLazy(c ? LazyAdc : LazyAdd, a, b, r, size);
+        }
+        else
+        {
+            r = (a - b - (c ? 1UL : 0)) & m;
+            SetLazy(c ? LazySbb : LazySub, a, b, r, size);
+        }
+        return r;
     }
 
     internal ulong Shift(int kind, ulong a, int count, int size)

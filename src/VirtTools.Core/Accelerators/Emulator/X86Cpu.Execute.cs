@@ -3,68 +3,83 @@ using System.Runtime.CompilerServices;
 namespace VirtTools.Accelerators.Emulator;
 
 /// <summary>
-/// The executor: a small switch over the hot operations (<see cref="Execute"/>), and one over all
-/// of <see cref="Op"/> for the rest (<see cref="ExecuteCold"/>), so the hot method keeps a small
-/// stack frame (a large one costs a zeroing loop on every instruction). RIP points at the
+/// The executor: a switch over the decoder's size-specialised hot forms (<see cref="Execute"/>,
+/// handlers in X86Cpu.FastPath), and one over all of <see cref="Op"/> for the rest
+/// (<see cref="ExecuteCold"/>), so the hot method keeps a small stack frame (a large one costs a
+/// zeroing loop on every instruction). RIP points at the
 /// instruction while it runs, so a fault leaves it there for restart; ordinary instructions
 /// advance RIP, control transfers set it and return.
 /// </summary>
 public sealed partial class X86Cpu
 {
+    /// <summary>
+    /// Executes one instruction: the forms the decoder specialised (<see cref="FastOp"/>) here,
+    /// everything else in <see cref="ExecuteCold"/>.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void Execute(ref Insn i)
     {
-        ulong next = (Rip + i.Length) & IpMask;
-        int size = i.OpSize;
-        switch (i.Op)
+        switch (i.Fast)
         {
-            case Op.AluRmReg:
-                if (i.IsMem)
-                {
-                    ulong lin = Linear(ref i);
-                    ulong r = Alu(i.Sub, ReadMem(lin, size), GetReg(i.Reg, size), size);
-                    if (i.Sub != 7) { WriteMem(lin, size, r); }
-                }
-                else
-                {
-                    ulong r = Alu(i.Sub, GetReg(i.Rm, size), GetReg(i.Reg, size), size);
-                    if (i.Sub != 7) { SetReg(i.Rm, size, r); }
-                }
-                Rip = next;
-                return;
-            case Op.AluRegRm:
-                {
-                    ulong r = Alu(i.Sub, GetReg(i.Reg, size), ReadRm(ref i), size);
-                    if (i.Sub != 7) { SetReg(i.Reg, size, r); }
-                    Rip = next;
-                    return;
-                }
-            case Op.AluRmImm:
-                if (i.IsMem)
-                {
-                    ulong lin = Linear(ref i);
-                    ulong r = Alu(i.Sub, ReadMem(lin, size), (ulong)i.Imm, size);
-                    if (i.Sub != 7) { WriteMem(lin, size, r); }
-                }
-                else
-                {
-                    ulong r = Alu(i.Sub, GetReg(i.Rm, size), (ulong)i.Imm, size);
-                    if (i.Sub != 7) { SetReg(i.Rm, size, r); }
-                }
-                Rip = next;
-                return;
-            case Op.MovRmReg: WriteRm(ref i, GetReg(i.Reg, size)); Rip = next; return;
-            case Op.MovRegRm: SetReg(i.Reg, size, ReadRm(ref i)); Rip = next; return;
-            case Op.MovRmImm: WriteRm(ref i, (ulong)i.Imm); Rip = next; return;
-            case Op.Lea: SetReg(i.Reg, size, EffectiveAddress(ref i)); Rip = next; return;
-            case Op.Jcc:
-                Rip = Condition(i.Sub) ? BranchTarget(next + (ulong)i.Imm, size) : next;
-                return;
-            case Op.Jmp:
-                Rip = BranchTarget(next + (ulong)i.Imm, size);
-                return;
+            case FastOp.AluRegReg1: AluRegReg<Size1>(ref i, i.Rm, i.Reg); return;
+            case FastOp.AluRegReg2: AluRegReg<Size2>(ref i, i.Rm, i.Reg); return;
+            case FastOp.AluRegReg4: AluRegReg<Size4>(ref i, i.Rm, i.Reg); return;
+            case FastOp.AluRegReg8: AluRegReg<Size8>(ref i, i.Rm, i.Reg); return;
+            case FastOp.AluRegRegRev1: AluRegReg<Size1>(ref i, i.Reg, i.Rm); return;
+            case FastOp.AluRegRegRev2: AluRegReg<Size2>(ref i, i.Reg, i.Rm); return;
+            case FastOp.AluRegRegRev4: AluRegReg<Size4>(ref i, i.Reg, i.Rm); return;
+            case FastOp.AluRegRegRev8: AluRegReg<Size8>(ref i, i.Reg, i.Rm); return;
+            case FastOp.AluRegMem1: AluRegMem<Size1>(ref i); return;
+            case FastOp.AluRegMem2: AluRegMem<Size2>(ref i); return;
+            case FastOp.AluRegMem4: AluRegMem<Size4>(ref i); return;
+            case FastOp.AluRegMem8: AluRegMem<Size8>(ref i); return;
+            case FastOp.AluMemReg1: AluMemReg<Size1>(ref i); return;
+            case FastOp.AluMemReg2: AluMemReg<Size2>(ref i); return;
+            case FastOp.AluMemReg4: AluMemReg<Size4>(ref i); return;
+            case FastOp.AluMemReg8: AluMemReg<Size8>(ref i); return;
+            case FastOp.AluRegImm1: AluRegImm<Size1>(ref i); return;
+            case FastOp.AluRegImm2: AluRegImm<Size2>(ref i); return;
+            case FastOp.AluRegImm4: AluRegImm<Size4>(ref i); return;
+            case FastOp.AluRegImm8: AluRegImm<Size8>(ref i); return;
+            case FastOp.AluMemImm1: AluMemImm<Size1>(ref i); return;
+            case FastOp.AluMemImm2: AluMemImm<Size2>(ref i); return;
+            case FastOp.AluMemImm4: AluMemImm<Size4>(ref i); return;
+            case FastOp.AluMemImm8: AluMemImm<Size8>(ref i); return;
+            case FastOp.MovRegReg1: MovRegReg<Size1>(ref i, i.Rm, i.Reg); return;
+            case FastOp.MovRegReg2: MovRegReg<Size2>(ref i, i.Rm, i.Reg); return;
+            case FastOp.MovRegReg4: MovRegReg<Size4>(ref i, i.Rm, i.Reg); return;
+            case FastOp.MovRegReg8: MovRegReg<Size8>(ref i, i.Rm, i.Reg); return;
+            case FastOp.MovRegRegRev1: MovRegReg<Size1>(ref i, i.Reg, i.Rm); return;
+            case FastOp.MovRegRegRev2: MovRegReg<Size2>(ref i, i.Reg, i.Rm); return;
+            case FastOp.MovRegRegRev4: MovRegReg<Size4>(ref i, i.Reg, i.Rm); return;
+            case FastOp.MovRegRegRev8: MovRegReg<Size8>(ref i, i.Reg, i.Rm); return;
+            case FastOp.MovRegMem1: MovRegMem<Size1>(ref i); return;
+            case FastOp.MovRegMem2: MovRegMem<Size2>(ref i); return;
+            case FastOp.MovRegMem4: MovRegMem<Size4>(ref i); return;
+            case FastOp.MovRegMem8: MovRegMem<Size8>(ref i); return;
+            case FastOp.MovMemReg1: MovMemReg<Size1>(ref i); return;
+            case FastOp.MovMemReg2: MovMemReg<Size2>(ref i); return;
+            case FastOp.MovMemReg4: MovMemReg<Size4>(ref i); return;
+            case FastOp.MovMemReg8: MovMemReg<Size8>(ref i); return;
+            case FastOp.MovRegImm1: MovRegImm<Size1>(ref i); return;
+            case FastOp.MovRegImm2: MovRegImm<Size2>(ref i); return;
+            case FastOp.MovRegImm4: MovRegImm<Size4>(ref i); return;
+            case FastOp.MovRegImm8: MovRegImm<Size8>(ref i); return;
+            case FastOp.MovMemImm1: MovMemImm<Size1>(ref i); return;
+            case FastOp.MovMemImm2: MovMemImm<Size2>(ref i); return;
+            case FastOp.MovMemImm4: MovMemImm<Size4>(ref i); return;
+            case FastOp.MovMemImm8: MovMemImm<Size8>(ref i); return;
+            case FastOp.Lea2: LeaReg<Size2>(ref i); return;
+            case FastOp.Lea4: LeaReg<Size4>(ref i); return;
+            case FastOp.Lea8: LeaReg<Size8>(ref i); return;
+            case FastOp.Jcc2: JumpIf<Size2>(ref i); return;
+            case FastOp.Jcc4: JumpIf<Size4>(ref i); return;
+            case FastOp.Jcc8: JumpIf<Size8>(ref i); return;
+            case FastOp.Jmp2: Jump<Size2>(ref i); return;
+            case FastOp.Jmp4: Jump<Size4>(ref i); return;
+            case FastOp.Jmp8: Jump<Size8>(ref i); return;
             default:
-                ExecuteCold(ref i, next);
+                ExecuteCold(ref i, (Rip + i.Length) & IpMask);
                 return;
         }
     }

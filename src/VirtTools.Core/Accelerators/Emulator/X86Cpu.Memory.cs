@@ -11,34 +11,46 @@ namespace VirtTools.Accelerators.Emulator;
 public sealed unsafe partial class X86Cpu
 {
     private const int TlbEntries = 512;
-    // Tags are (linear page number + 1), so zero means empty.
-    private ulong[] tlbReadTag = null!, tlbWriteTag = null!, tlbFetchTag = null!;
-    private ulong[] tlbReadPhys = null!, tlbWritePhys = null!, tlbFetchPhys = null!;
 
-    private void InitTlb()
+    /// <summary>One TLB entry: (linear page number + 1), so zero means empty, and the RAM page it maps to.</summary>
+    private struct TlbEntry
     {
-        tlbReadTag = new ulong[TlbEntries];
-        tlbWriteTag = new ulong[TlbEntries];
-        tlbFetchTag = new ulong[TlbEntries];
-        tlbReadPhys = new ulong[TlbEntries];
-        tlbWritePhys = new ulong[TlbEntries];
-        tlbFetchPhys = new ulong[TlbEntries];
+        public ulong Tag;
+        /// <summary>Physical page address; in the write TLB bit 0 marks a page holding decoded code.</summary>
+        public ulong Phys;
     }
+
+    /// <summary>
+    /// A direct-mapped TLB stored inside the CPU object: a lookup is one indexed load from the
+    /// CPU, tag and page side by side, with no array reference to load and no bounds check.
+    /// </summary>
+    [InlineArray(TlbEntries)]
+    private struct Tlb
+    {
+        private TlbEntry first;
+    }
+
+    private Tlb tlbRead, tlbWrite, tlbFetch;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ref TlbEntry TlbSlot(ref Tlb tlb, ulong linear) =>
+        ref Unsafe.Add(ref tlb[0], (nint)((linear >> 12) & (TlbEntries - 1)));
 
     internal void FlushTlb()
     {
-        Array.Clear(tlbReadTag);
-        Array.Clear(tlbWriteTag);
-        Array.Clear(tlbFetchTag);
+        ((Span<TlbEntry>)tlbRead).Clear();
+        ((Span<TlbEntry>)tlbWrite).Clear();
+        ((Span<TlbEntry>)tlbFetch).Clear();
     }
 
     /// <summary>Drops write mappings, so the next write to a page that now holds code is seen.</summary>
-    internal void FlushWriteTlb() => Array.Clear(tlbWriteTag);
+    internal void FlushWriteTlb() => ((Span<TlbEntry>)tlbWrite).Clear();
 
     private void FlushTlbPage(ulong linear)
     {
-        int idx = (int)((linear >> 12) & (TlbEntries - 1));
-        tlbReadTag[idx] = tlbWriteTag[idx] = tlbFetchTag[idx] = 0;
+        TlbSlot(ref tlbRead, linear).Tag = 0;
+        TlbSlot(ref tlbWrite, linear).Tag = 0;
+        TlbSlot(ref tlbFetch, linear).Tag = 0;
     }
 
     internal bool PagingEnabled => (Cr0 & 0x80000000) != 0;
@@ -46,12 +58,11 @@ public sealed unsafe partial class X86Cpu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal ulong ReadMem(ulong linear, int size)
     {
-        ulong vpn = linear >> 12;
-        int idx = (int)(vpn & (TlbEntries - 1));
+        ref TlbEntry e = ref TlbSlot(ref tlbRead, linear);
         uint off = (uint)linear & 0xFFF;
-        if (tlbReadTag[idx] == vpn + 1 && off <= 4096u - (uint)size)
+        if (e.Tag == (linear >> 12) + 1 && off <= 4096u - (uint)size)
         {
-            byte* p = ram + tlbReadPhys[idx] + off;
+            byte* p = ram + e.Phys + off;
             switch (size)
             {
                 case 1: return *p;
@@ -66,12 +77,11 @@ public sealed unsafe partial class X86Cpu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void WriteMem(ulong linear, int size, ulong value)
     {
-        ulong vpn = linear >> 12;
-        int idx = (int)(vpn & (TlbEntries - 1));
+        ref TlbEntry e = ref TlbSlot(ref tlbWrite, linear);
         uint off = (uint)linear & 0xFFF;
-        if (tlbWriteTag[idx] == vpn + 1 && off <= 4096u - (uint)size)
+        if (e.Tag == (linear >> 12) + 1 && off <= 4096u - (uint)size)
         {
-            ulong page = tlbWritePhys[idx];
+            ulong page = e.Phys;
             if ((page & 1) != 0)
             {
                 // The page holds decoded code: a write to a code line drops its blocks.
@@ -108,9 +118,9 @@ public sealed unsafe partial class X86Cpu
         {
             if (!DataBreakpointPage(linear) && !AlignmentCheckEnabled)
             {
-                int idx = (int)((linear >> 12) & (TlbEntries - 1));
-                tlbReadTag[idx] = (linear >> 12) + 1;
-                tlbReadPhys[idx] = phys & ~0xFFFUL;
+                ref TlbEntry e = ref TlbSlot(ref tlbRead, linear);
+                e.Tag = (linear >> 12) + 1;
+                e.Phys = phys & ~0xFFFUL;
             }
             return ReadPhys(phys, size);
         }
@@ -144,9 +154,9 @@ public sealed unsafe partial class X86Cpu
             }
             if (!DataBreakpointPage(linear) && !AlignmentCheckEnabled)
             {
-                int idx = (int)((linear >> 12) & (TlbEntries - 1));
-                tlbWriteTag[idx] = (linear >> 12) + 1;
-                tlbWritePhys[idx] = (phys & ~0xFFFUL) | (code ? 1UL : 0);
+                ref TlbEntry e = ref TlbSlot(ref tlbWrite, linear);
+                e.Tag = (linear >> 12) + 1;
+                e.Phys = (phys & ~0xFFFUL) | (code ? 1UL : 0);
             }
             WritePhys(phys, size, value);
             return;
@@ -216,15 +226,14 @@ public sealed unsafe partial class X86Cpu
     /// <summary>Translates for an instruction fetch and caches the page mapping.</summary>
     internal ulong TranslateFetch(ulong linear)
     {
-        ulong vpn = linear >> 12;
-        int idx = (int)(vpn & (TlbEntries - 1));
-        if (tlbFetchTag[idx] == vpn + 1)
+        ref TlbEntry e = ref TlbSlot(ref tlbFetch, linear);
+        if (e.Tag == (linear >> 12) + 1)
         {
-            return tlbFetchPhys[idx] | (linear & 0xFFF);
+            return e.Phys | (linear & 0xFFF);
         }
         ulong phys = Translate(linear, AccessKind.Fetch);
-        tlbFetchTag[idx] = vpn + 1;
-        tlbFetchPhys[idx] = phys & ~0xFFFUL;
+        e.Tag = (linear >> 12) + 1;
+        e.Phys = phys & ~0xFFFUL;
         return phys;
     }
 

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Runtime.CompilerServices;
 
 namespace VirtTools.Accelerators.Emulator;
@@ -8,10 +7,10 @@ public sealed partial class X86Cpu
 {
     /// <summary>
     /// Register <paramref name="r"/> without a bounds check: the decoder only produces 0..15 (and
-    /// 16..19 for AH..BH in byte form), so the hot path skips the array check.
+    /// 16..19 for AH..BH in byte form, which callers map to 0..3), so the hot path skips the check.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ref ulong RegRef(int r) => ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(R), (nint)(uint)r);
+    private ref ulong RegRef(int r) => ref Unsafe.Add(ref R[0], (nint)(uint)r);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal ulong GetReg(int r, int size)
@@ -63,7 +62,7 @@ public sealed partial class X86Cpu
         {
             SegmentWrap(i.Seg);
         }
-        return (Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(SegBase), (nint)i.Seg) + ea) & LinearMask;
+        return (Unsafe.Add(ref SegBase[0], (nint)i.Seg) + ea) & LinearMask;
     }
 
     /// <summary>
@@ -124,6 +123,7 @@ public sealed partial class X86Cpu
         ReadMem(Linear(X86Decoder.SS, (R[RSP] + (ulong)offset) & StackMask), size);
 
     /// <summary>Instruction pointer after a branch, truncated to the operand size.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal ulong BranchTarget(ulong target, int size) =>
         size switch { 2 => target & 0xFFFF, 4 => target & 0xFFFFFFFF, _ => target };
 }

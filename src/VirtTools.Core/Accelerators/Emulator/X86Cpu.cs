@@ -15,10 +15,10 @@ public sealed unsafe partial class X86Cpu
     public const int RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RSI = 6, RDI = 7;
 
     /// <summary>General registers RAX..R15.</summary>
-    internal readonly ulong[] R = new ulong[16];
+    internal GeneralRegisters R;
     internal readonly Segment[] Seg = new Segment[6];
     /// <summary>Segment bases as used for addressing: 0 for ES/CS/SS/DS in 64-bit mode.</summary>
-    internal readonly ulong[] SegBase = new ulong[6];
+    internal SegmentBases SegBase;
 
     public ulong Rip;
     public ulong Cr0 = 0x60000010, Cr2, Cr3, Cr4, Cr8, Efer, Xcr0 = 1;
@@ -71,14 +71,13 @@ public sealed unsafe partial class X86Cpu
         this.ramSize = ramSize;
         this.bus = bus;
         cache = new BlockCache(ramSize);
-        InitTlb();
         Reset();
     }
 
     /// <summary>Power-on state (Intel SDM vol. 3, 10.1.1), but starting at 0000:0000 until the loader sets CS:IP.</summary>
     public void Reset()
     {
-        Array.Clear(R);
+        ((Span<ulong>)R).Clear();
         for (int s = 0; s < 6; s++)
         {
             Seg[s] = Segment.Real(0);
@@ -175,6 +174,13 @@ public sealed unsafe partial class X86Cpu
         }
     }
 
+    /// <summary>
+    /// Runs a decoded block. Its own method (not inlined into <see cref="Run"/>), so the JIT's
+    /// inlining budget goes to the hot handlers of <see cref="Execute"/> rather than to Run's
+    /// cold checks. Optimized on first use, as the handlers in X86Cpu.FastPath (and so without a
+    /// profile-guided layout that would favour whichever forms ran first).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private long ExecuteBlock(Block block, long budget)
     {
         Insn[] insns = block.Insns;

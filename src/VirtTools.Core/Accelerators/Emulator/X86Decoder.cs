@@ -125,6 +125,7 @@ internal static partial class X86Decoder
             // A repeated string instruction may stop mid-way and run again from the same RIP.
             insn.Flags |= InsnFlags.EndsBlock;
         }
+        insn.Fast = FastOps.Select(in insn);
         return r.Pos;
     }
 
