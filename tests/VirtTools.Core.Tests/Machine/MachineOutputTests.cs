@@ -36,7 +36,7 @@ public sealed class MachineOutputTests
     }
 
     [Fact]
-    public void WaitPastReturnsWhenAByteArrivesAndTimesOutWithoutOne()
+    public async Task WaitPastReturnsWhenAByteArrivesAndTimesOutWithoutOne()
     {
         var output = new MachineOutput();
         Assert.False(output.WaitPast(0, TimeSpan.FromMilliseconds(50)));
@@ -46,7 +46,7 @@ public sealed class MachineOutputTests
             output.Append((byte)'x');
         });
         Assert.True(output.WaitPast(0, TimeSpan.FromSeconds(30)));
-        Assert.True(writer.Wait(TimeSpan.FromSeconds(5)));
+        await writer.WaitAsync(TimeSpan.FromSeconds(5));
         Assert.True(output.WaitPast(0, TimeSpan.Zero));
         Assert.False(output.WaitPast(1, TimeSpan.Zero));
     }
