@@ -58,7 +58,7 @@ public sealed class Cgroup
     /// For samplers that read the same groups repeatedly; dispose it to close the files. After the
     /// group is removed its figures read as null.
     /// </summary>
-    public CgroupStatsReader OpenStatsReader() => new(Placement, keepOpen: true);
+    public CgroupStatsReader OpenStatsReader(CgroupFigures figures = CgroupFigures.All) => new(Placement, keepOpen: true, figures);
 
     /// <summary>Reads the limits in force; a null property means no limit (or no such knob on this layout).</summary>
     public CgroupLimits ReadLimits()
