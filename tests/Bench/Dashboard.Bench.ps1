@@ -55,22 +55,24 @@ function Get-CpuSeconds([int] $processId) {
    the references are native programs and get a few seconds. #>
 function Measure-IdleCpu([string] $label, [string] $command, [int] $seconds, [int] $warmup, [int] $samples) {
     $session = "vt-bench-$label-$PID"
-    tmux new-session -d -s $session -x 160 -y 50 $command
+    # A tmux server of its own (-L): other people's tests on this host stop the default server at times.
+    $socket = $session
+    tmux -L $socket new-session -d -s $session -x 160 -y 50 $command
     try {
         Start-Sleep -Seconds $warmup
-        $panePid = [int] (tmux display-message -p -t $session '#{pane_pid}')
+        $panePid = [int] (tmux -L $socket display-message -p -t $session '#{pane_pid}')
         $percents = for ($i = 0; $i -lt $samples; $i++) {
             $before = Get-CpuSeconds $panePid
             $sw = [Diagnostics.Stopwatch]::StartNew()
             Start-Sleep -Seconds $seconds
             100 * ((Get-CpuSeconds $panePid) - $before) / $sw.Elapsed.TotalSeconds
         }
-        $screen = (tmux capture-pane -p -t $session) -join "`n"
+        $screen = (tmux -L $socket capture-pane -p -t $session) -join "`n"
         $sorted = @($percents | Sort-Object)
         [pscustomobject] @{ Percent = $sorted[[int][math]::Floor($samples / 2)]; Samples = $percents; Screen = $screen }
     }
     finally {
-        tmux kill-session -t $session 2>$null
+        tmux -L $socket kill-server 2>$null
     }
 }
 
