@@ -142,6 +142,12 @@ try {
     Write-Host ("  ours   MonitorSampler.Refresh    {0,8:0.00} ms  (median timed inside: {1:0.00} ms; container descriptions read again in the last refresh: {2}; target well under 50 ms)" -f $oursContainers, $insideContainers, $described)
     Write-Host ("  ref    systemd-cgtop -b -n 1     {0,8:0.00} ms  ratio ours/ref {1:0.00}" -f $cgtopContainers, ($oursContainers / $cgtopContainers))
     Write-Host ("  ref    ps -o pid,pcpu,rss -p     {0,8:0.00} ms  ratio ours/ref {1:0.00}" -f $psContainers, ($oursContainers / $psContainers))
+    # Where a refresh goes: each source read on its own (median), in the sampler's order.
+    $readings = [Activator]::CreateInstance([Collections.Generic.List`1].MakeGenericType($core.GetType('VirtTools.Monitoring.ItemReading')))
+    $perSource = foreach ($source in $sources) {
+        '{0} {1:0.00} ms' -f $source.Kind, (Measure-Median { $readings.Clear(); $source.Read($readings) } $Rounds)
+    }
+    Write-Host ("         per source (median of {0} reads each): {1}" -f $Rounds, ($perSource -join ', '))
     Remove-BenchContainers
 
     # Idle: only the first $IdleItems groups stay, so the dashboard shows about that many items.
