@@ -9,7 +9,8 @@ namespace VirtTools.Monitoring;
 /// <summary>
 /// Containers from the host-wide store (/run/virttools/containers), with the usage of the cgroup
 /// each one runs in. Their cgroups are marked as owned, so <see cref="CgroupSource"/> does not list
-/// them a second time.
+/// them a second time. Descriptions are kept between refreshes (<see cref="ContainerDescriptions"/>),
+/// so an unchanged container costs a stat and its cgroup's reads.
 /// </summary>
 public sealed class ContainerSource : IMonitorSource, IDisposable
 {
