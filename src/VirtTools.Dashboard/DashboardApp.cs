@@ -9,30 +9,33 @@ namespace VirtTools.Dashboard;
 /// <summary>Entry points: the interactive dashboard, and one off-screen frame as text.</summary>
 public static class DashboardApp
 {
-    /// <summary>Main-loop iterations a second while the dashboard runs (Terminal.Gui's default is 25).</summary>
-    internal const ushort IterationsPerSecond = 10;
-
     /// <summary>
     /// Runs the dashboard on this terminal until the user quits. The terminal is restored on every way
     /// out (Terminal.Gui's Dispose), and an error inside the UI is rethrown only after that. The
-    /// driver is ANSI with an input thread that sleeps until a key arrives (<see cref="QuietAnsiDriver"/>).
+    /// driver is ANSI with an input thread that sleeps until a key arrives (<see cref="QuietAnsiDriver"/>),
+    /// and the main loop sleeps between iterations until a key, a timer or <see cref="MainLoopPacer.MaximumWait"/>.
     /// </summary>
     public static void Run(MonitorSampler sampler, DashboardOptions options)
     {
         Exception? failure = null;
-        var (app, quiet) = QuietAnsiDriver.CreateApplication();
+        using var pacer = new MainLoopPacer();
+        var (app, quiet) = QuietAnsiDriver.CreateApplication(pacer.Wake);
         if (!quiet)
         {
             VirtLog.For(nameof(DashboardApp)).Warning("Terminal.Gui's component factory could not be replaced: the dashboard polls its input (more CPU while idle)");
         }
-        // Terminal.Gui's main loop sleeps 1/MaximumIterationsPerSecond between iterations whether or not
-        // anything happened, and each sleep wakes the timer thread and a thread-pool worker as well; a
-        // dashboard that changes once per interval needs no 25 frames a second. 10 keeps keys prompt.
+        // Terminal.Gui's own pause between iterations goes through the timer thread and the thread
+        // pool; the pacer pauses instead (MainLoopPacer). Without the quiet input nothing would wake
+        // the pacer on a key, so the stock pacing stays, at 10 iterations a second (keys within 100 ms).
         var iterations = Application.MaximumIterationsPerSecond;
-        Application.MaximumIterationsPerSecond = IterationsPerSecond;
+        Application.MaximumIterationsPerSecond = quiet ? MainLoopPacer.UnpacedIterationsPerSecond : (ushort)10;
         try
         {
             app.Init();
+            if (quiet)
+            {
+                pacer.Attach(app);
+            }
             using var window = new DashboardWindow(sampler, options);
             window.Start(app);
             app.Run(window, e =>
@@ -43,6 +46,7 @@ public static class DashboardApp
         }
         finally
         {
+            pacer.Detach();
             app.Dispose();
             Application.MaximumIterationsPerSecond = iterations;
         }

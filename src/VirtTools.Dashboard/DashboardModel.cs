@@ -25,9 +25,27 @@ internal sealed class DashboardModel
     /// <summary>False shows only running items.</summary>
     public bool ShowAll { get; private set; } = true;
 
+    /// <summary>The header shows the median refresh cost of this many refreshes, renewed once per that many.</summary>
+    public const int RefreshCostWindow = 10;
+
+    private readonly List<double> refreshCosts = new(RefreshCostWindow);
+
+    /// <summary>
+    /// The refresh cost the header shows, in ms: a figure that changed every second would redraw the
+    /// header every second for a number nobody reads that often.
+    /// </summary>
+    public double? RefreshCostShown { get; private set; }
+
     public void Update(MonitorSnapshot snapshot)
     {
         Snapshot = snapshot;
+        refreshCosts.Add(snapshot.RefreshDuration.TotalMilliseconds);
+        if (RefreshCostShown is null || refreshCosts.Count == RefreshCostWindow)
+        {
+            refreshCosts.Sort();
+            RefreshCostShown = refreshCosts[refreshCosts.Count / 2];
+            refreshCosts.Clear();
+        }
         Apply();
     }
 
@@ -88,7 +106,7 @@ internal sealed class DashboardModel
         var filter = Filter.Length > 0 ? $" · filter '{Filter}'" : "";
         return $"{Count(MonitoredKind.Container)} containers, {Count(MonitoredKind.Machine)} machines, {Count(MonitoredKind.Cgroup)} cgroups"
             + $" · showing {Rows.Count} ({(ShowAll ? "all" : "running")}) · sort {sort}{filter}"
-            + $" · refresh {Snapshot.RefreshDuration.TotalMilliseconds:0.0} ms";
+            + $" · refresh {RefreshCostShown ?? 0:0.0} ms";
     }
 
     private void Apply()

@@ -50,6 +50,8 @@ internal sealed class DashboardWindow : Window
 
     internal TableView Table => table;
 
+    internal Label Header => header;
+
     internal bool DetailVisible => detailFrame.Visible;
 
     internal string DetailContent => detailText.Text;
@@ -345,7 +347,12 @@ internal sealed class DashboardWindow : Window
     /// </summary>
     private void Render()
     {
-        header.Text = model.Summary();
+        // Only a changed summary is assigned, so an unchanged header is not laid out and drawn again.
+        var summary = model.Summary();
+        if (header.Text != summary)
+        {
+            header.Text = summary;
+        }
         var source = new ItemTableSource(model.Rows, model.Columns, model.SortColumn, model.SortDescending);
         if (table.Table is ItemTableSource shown && shown.ShowsSameAs(source))
         {

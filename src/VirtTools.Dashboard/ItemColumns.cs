@@ -22,8 +22,10 @@ internal static class ItemColumns
         new("Accel", s => s.Accelerator ?? "", s => s.Accelerator, AlignRight: false),
         new("vCPU", s => s.Vcpus?.ToString(CultureInfo.InvariantCulture) ?? "", s => s.Vcpus),
         new("Exits/s|MIPS", Speed, s => s.ExitsPerSecond ?? s.Mips),
-        // Scaled per row to its own peak (at least 1 %), so a quiet item still shows its shape.
-        new("CPU history", s => Sparkline.Render(s.CpuHistory, 16), s => s.CpuPercent, AlignRight: false),
+        // Scaled per row to its own peak (at least 1 %), so a quiet item still shows its shape. Idle
+        // refreshes draw as blanks: trimmed, a quiet row's cell reads the same while its history
+        // fills, and the table is not redrawn for it.
+        new("CPU history", s => Sparkline.Render(s.CpuHistory, 16).TrimEnd(), s => s.CpuPercent, AlignRight: false),
     ];
 
     /// <summary>The Name column: the default sort.</summary>

@@ -26,7 +26,11 @@ internal sealed partial class PollingFreeAnsiInput : IInput<char>
     private const int EfdCloexec = 0x80000;
 
     private readonly AnsiInput inner = new();
+    private readonly Action? inputArrived;
     private ConcurrentQueue<char>? queue;
+
+    /// <param name="inputArrived">Called on the input thread after keys are queued (wakes the paced main loop).</param>
+    public PollingFreeAnsiInput(Action? inputArrived = null) => this.inputArrived = inputArrived;
 
     public CancellationTokenSource? ExternalCancellationTokenSource { get; set; }
 
@@ -82,6 +86,10 @@ internal sealed partial class PollingFreeAnsiInput : IInput<char>
             {
                 // News but nothing read (a hang-up, end of file, or not a raw terminal): do not spin.
                 Thread.Sleep(BackOffMilliseconds);
+            }
+            else
+            {
+                inputArrived?.Invoke();
             }
         }
     }

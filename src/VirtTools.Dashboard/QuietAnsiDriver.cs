@@ -19,8 +19,11 @@ internal static class QuietAnsiDriver
     /// <summary>The field of Terminal.Gui's ApplicationImpl that CreateDriver consults before its driver names.</summary>
     private const string FactoryField = "_componentFactory";
 
-    /// <summary>A new application on the quiet driver, and whether the driver could be installed.</summary>
-    public static (IApplication App, bool Quiet) CreateApplication()
+    /// <summary>
+    /// A new application on the quiet driver, and whether the driver could be installed.
+    /// <paramref name="inputArrived"/> is called on the input thread whenever keys are queued.
+    /// </summary>
+    public static (IApplication App, bool Quiet) CreateApplication(Action? inputArrived = null)
     {
         var app = Application.Create();
         var field = app.GetType().GetField(FactoryField, BindingFlags.Instance | BindingFlags.NonPublic);
@@ -28,13 +31,13 @@ internal static class QuietAnsiDriver
         {
             return (app, false);
         }
-        field.SetValue(app, new Factory());
+        field.SetValue(app, new Factory(inputArrived));
         return (app, true);
     }
 
     /// <summary>The ANSI driver's parts, with the input swapped.</summary>
-    private sealed class Factory : AnsiComponentFactory
+    private sealed class Factory(Action? inputArrived) : AnsiComponentFactory
     {
-        public override IInput<char> CreateInput() => new PollingFreeAnsiInput();
+        public override IInput<char> CreateInput() => new PollingFreeAnsiInput(inputArrived);
     }
 }

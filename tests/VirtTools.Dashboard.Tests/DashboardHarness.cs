@@ -75,6 +75,16 @@ internal sealed class DashboardHarness : IDisposable
         App.LayoutAndDraw(true);
     }
 
+    /// <summary>As <see cref="NextRefresh"/>, but draws nothing, so a test can see what the refresh marked for drawing.</summary>
+    public void NextRefreshUndrawn()
+    {
+        Containers.Tick();
+        Machines.Tick();
+        Cgroups.Tick();
+        Time.Advance(Interval);
+        App.TimedEvents!.RunTimers();
+    }
+
     public void Press(params Key[] keys)
     {
         foreach (var key in keys)

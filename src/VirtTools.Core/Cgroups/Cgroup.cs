@@ -16,14 +16,18 @@ namespace VirtTools.Cgroups;
 public sealed class Cgroup
 {
     private static readonly ILogger log = VirtLog.For<Cgroup>();
-    private readonly CgroupStatsReader reader;
+    /// <summary>
+    /// Made on the first <see cref="ReadStats"/>: building it resolves a dozen control-file paths, which
+    /// was most of the cost of listing groups (the dashboard lists every group each refresh and reads
+    /// them through readers of its own). Two threads racing here build equal readers; one is kept.
+    /// </summary>
+    private CgroupStatsReader? reader;
 
     internal Cgroup(string name, string relativePath, CgroupPlacement placement)
     {
         Name = name;
         RelativePath = relativePath;
         Placement = placement;
-        reader = new CgroupStatsReader(placement, keepOpen: false);
     }
 
     /// <summary>The group's name under the parent (demo).</summary>
@@ -44,7 +48,7 @@ public sealed class Cgroup
     /// <summary>Reads usage and event counters (see <see cref="CgroupStats"/> for what each layout has). Throws CgroupNotFound when the group is gone.</summary>
     public CgroupStats ReadStats()
     {
-        var stats = reader.Read(out var readAny);
+        var stats = LazyInitializer.EnsureInitialized(ref reader, () => new CgroupStatsReader(Placement, keepOpen: false)).Read(out var readAny);
         if (!readAny && !Exists)
         {
             throw NotFound();
@@ -58,7 +62,7 @@ public sealed class Cgroup
     /// For samplers that read the same groups repeatedly; dispose it to close the files. After the
     /// group is removed its figures read as null.
     /// </summary>
-    public CgroupStatsReader OpenStatsReader() => new(Placement, keepOpen: true);
+    public CgroupStatsReader OpenStatsReader(CgroupFigures figures = CgroupFigures.All) => new(Placement, keepOpen: true, figures);
 
     /// <summary>Reads the limits in force; a null property means no limit (or no such knob on this layout).</summary>
     public CgroupLimits ReadLimits()

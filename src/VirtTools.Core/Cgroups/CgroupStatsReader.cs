@@ -23,9 +23,10 @@ public sealed class CgroupStatsReader : IDisposable
     private readonly byte[]?[] paths = new byte[]?[Count];
     private readonly int[]? fds;
 
-    internal CgroupStatsReader(CgroupPlacement at, bool keepOpen)
+    internal CgroupStatsReader(CgroupPlacement at, bool keepOpen, CgroupFigures figures = CgroupFigures.All)
     {
-        static byte[]? P(CgroupNode? node, string file) => node is null ? null : CgroupFile.PathBytes(node.File(file));
+        // A figure not asked for has no path, so it is never opened nor read, and stays null.
+        byte[]? P(CgroupNode? node, string file) => node is null || !figures.HasFlag(FigureOf(file)) ? null : CgroupFile.PathBytes(node.File(file));
 
         var memoryV2 = at.Memory?.IsV2 ?? false;
         paths[MemoryCurrent] = P(at.Memory, memoryV2 ? "memory.current" : "memory.usage_in_bytes");
@@ -57,6 +58,17 @@ public sealed class CgroupStatsReader : IDisposable
     }
 
     ~CgroupStatsReader() => CloseAll();
+
+    /// <summary>The figure a control file serves.</summary>
+    private static CgroupFigures FigureOf(string file) => file switch
+    {
+        "memory.peak" or "memory.max_usage_in_bytes" => CgroupFigures.MemoryPeak,
+        "cpu.pressure" or "memory.pressure" or "io.pressure" => CgroupFigures.Pressure,
+        _ when file.StartsWith("memory.", StringComparison.Ordinal) => CgroupFigures.Memory,
+        _ when file.StartsWith("cpu", StringComparison.Ordinal) => CgroupFigures.Cpu,
+        _ when file.StartsWith("pids.", StringComparison.Ordinal) => CgroupFigures.Pids,
+        _ => CgroupFigures.Io,
+    };
 
     /// <summary>Reads every figure this layout has; a figure whose file cannot be read is null.</summary>
     public CgroupStats Read() => Read(out _);

@@ -151,6 +151,31 @@ public sealed class ContainerStore(string root = ContainerStore.DefaultRoot)
     public ProcessIdentity? InitOf(string name) =>
         ProcessIdentity.Parse(ReadLines(Path.Combine(DirectoryOf(name), "runtime"))?.FirstOrDefault(l => l.StartsWith("init ", StringComparison.Ordinal)));
 
+    /// <summary>The monitor helper named in the runtime file, if it wrote one.</summary>
+    public ProcessIdentity? MonitorOf(string name) =>
+        ProcessIdentity.Parse(ReadLines(Path.Combine(DirectoryOf(name), "runtime"))?.FirstOrDefault(l => l.StartsWith("monitor ", StringComparison.Ordinal)));
+
+    /// <summary>
+    /// The identity and modification time of a container's state directory (one stat(2)), or null
+    /// when it is gone. Every state file is replaced by rename(2) or deleted, never rewritten in
+    /// place (config.json by <see cref="Save"/>, runtime and exit by the helper), so each change of
+    /// <see cref="Describe"/>'s inputs moves the directory's mtime; a removed and recreated
+    /// container has a new directory inode.
+    /// </summary>
+    public unsafe StateDirectoryStamp? StampOf(string name)
+    {
+        var bytes = Encoding.UTF8.GetBytes(DirectoryOf(name) + "\0");
+        stat st;
+        fixed (byte* p = bytes)
+        {
+            if (LibC.stat(p, &st) != 0)
+            {
+                return null;
+            }
+        }
+        return new StateDirectoryStamp((ulong)st.st_dev, (ulong)st.st_ino, (long)st.st_mtim.tv_sec * 1_000_000_000L + (long)st.st_mtim.tv_nsec);
+    }
+
     /// <summary>The set-up error the helper recorded, if the last start failed.</summary>
     public string? StartError(string name) =>
         ReadLines(Path.Combine(DirectoryOf(name), "exit"))?.FirstOrDefault() is { } line && line.StartsWith("error ", StringComparison.Ordinal)

@@ -15,6 +15,13 @@ internal sealed class CgroupReadings : IDisposable
     /// <summary>Limits are re-read every this many refreshes (5 s at the default interval).</summary>
     public const int LimitsEvery = 5;
 
+    /// <summary>
+    /// The figures a row shows. Peak memory, I/O and the three pressure files are not shown, and
+    /// reading them was about half of a refresh's system calls (the pressure files' formatting the
+    /// costliest in the kernel).
+    /// </summary>
+    internal const CgroupFigures Shown = CgroupFigures.Memory | CgroupFigures.Cpu | CgroupFigures.Pids;
+
     private readonly Dictionary<string, Entry> entries = new(StringComparer.Ordinal);
     private readonly HashSet<string> used = new(StringComparer.Ordinal);
 
@@ -31,7 +38,7 @@ internal sealed class CgroupReadings : IDisposable
         {
             if (!entries.TryGetValue(key, out var entry))
             {
-                entry = new Entry(group, group.OpenStatsReader(), CreationTime(primary.Directory));
+                entry = new Entry(group, group.OpenStatsReader(Shown), CreationTime(primary.Directory));
                 entries[key] = entry;
             }
             var stats = entry.Reader.Read(out var readAny);

@@ -9,18 +9,35 @@ namespace VirtTools.Monitoring;
 /// <summary>
 /// Containers from the host-wide store (/run/virttools/containers), with the usage of the cgroup
 /// each one runs in. Their cgroups are marked as owned, so <see cref="CgroupSource"/> does not list
-/// them a second time.
+/// them a second time. Descriptions are kept between refreshes (<see cref="ContainerDescriptions"/>),
+/// so an unchanged container costs a stat and its cgroup's reads.
 /// </summary>
-public sealed class ContainerSource(ContainerRuntime runtime, CgroupManager? cgroups) : IMonitorSource, IDisposable
+public sealed class ContainerSource : IMonitorSource, IDisposable
 {
+    private readonly ContainerRuntime runtime;
+    private readonly CgroupManager? cgroups;
+    private readonly ContainerDescriptions descriptions;
     private readonly CgroupReadings groups = new();
+
+    /// <summary>What each description implies for the rows, worked out once per description.</summary>
+    private readonly Dictionary<string, Derived> derived = new(StringComparer.Ordinal);
 
     /// <summary>Files in a container's state directory that may hold its output, most specific first.</summary>
     private static readonly string[] outputFiles = ["output", "output.log", "console.log", "log"];
 
     private readonly HashSet<string> ownedDirectories = new(StringComparer.Ordinal);
 
+    public ContainerSource(ContainerRuntime runtime, CgroupManager? cgroups)
+    {
+        this.runtime = runtime;
+        this.cgroups = cgroups;
+        descriptions = new ContainerDescriptions(runtime.Store);
+    }
+
     public MonitoredKind Kind => MonitoredKind.Container;
+
+    /// <summary>How many container descriptions the last read took from the state files rather than from memory.</summary>
+    public int LastDescribedCount => descriptions.LastReadCount;
 
     /// <summary>Whether <paramref name="directory"/> is the cgroup of a container seen in the last read.</summary>
     public bool Owns(string directory) => ownedDirectories.Contains(directory);
@@ -38,35 +55,40 @@ public sealed class ContainerSource(ContainerRuntime runtime, CgroupManager? cgr
         }
     }
 
-    public void Dispose() => groups.Dispose();
+    public void Dispose()
+    {
+        groups.Dispose();
+        descriptions.Dispose();
+    }
 
     private void ReadAll(ICollection<ItemReading> readings)
     {
-        var store = runtime.Store;
-        foreach (var name in store.Names())
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var container in descriptions.Refresh())
         {
-            Container container;
-            try
-            {
-                container = store.Describe(name);
-            }
-            catch (Exception e) when (e is VirtToolsException or IOException or UnauthorizedAccessException)
-            {
-                // Removed by another session between the listing and the read.
-                continue;
-            }
+            seen.Add(container.Name);
             foreach (var directory in container.CgroupDirectories)
             {
                 ownedDirectories.Add(directory);
             }
-            readings.Add(ReadOne(container));
+            if (!derived.TryGetValue(container.Name, out var d) || !ReferenceEquals(d.Container, container))
+            {
+                d = new Derived(container, Describe(container), GroupOf(container));
+                derived[container.Name] = d;
+            }
+            readings.Add(ReadOne(d));
+        }
+        foreach (var gone in derived.Keys.Where(k => !seen.Contains(k)).ToList())
+        {
+            derived.Remove(gone);
         }
     }
 
-    private ItemReading ReadOne(Container container)
+    private ItemReading ReadOne(Derived d)
     {
+        var container = d.Container;
         var running = container.Status == ContainerStatus.Running;
-        var usage = running ? UsageOf(container) : null;
+        var usage = running && d.Group is { } group ? groups.Read(group, MonitoredKind.Container, container.Name, ItemActions.None) : null;
         return new ItemReading
         {
             Kind = MonitoredKind.Container,
@@ -89,15 +111,15 @@ public sealed class ContainerSource(ContainerRuntime runtime, CgroupManager? cgr
             EndReason = EndReason(container),
             Failed = container.Status == ContainerStatus.Stale || container.Signal is not null || container.ExitCode is not (null or 0),
             Actions = running ? ItemActions.Stop | ItemActions.Kill | ItemActions.Remove : ItemActions.Remove,
-            Details = Describe(container),
+            Details = d.Details,
         };
     }
 
     /// <summary>
-    /// The usage of the container's group when it lives under this process's cgroup (the usual case:
-    /// containers are placed relative to the pwsh that started them); null otherwise.
+    /// The container's group when it lives under this process's cgroup (the usual case: containers
+    /// are placed relative to the pwsh that started them), whose usage the row shows; null otherwise.
     /// </summary>
-    private ItemReading? UsageOf(Container container)
+    private Cgroup? GroupOf(Container container)
     {
         if (cgroups is null || container.CgroupDirectories.Count == 0)
         {
@@ -105,13 +127,20 @@ public sealed class ContainerSource(ContainerRuntime runtime, CgroupManager? cgr
         }
         // The group is named by the runtime (container-<name> under virttools/): take the name from
         // its recorded directory, and use it only if our manager places it at that same directory.
-        var group = cgroups.Get(Path.GetFileName(container.CgroupDirectories[0].TrimEnd('/')));
-        if (group.Placement.Primary is not { } primary || !container.CgroupDirectories.Contains(primary.Directory))
+        Cgroup group;
+        try
         {
-            return null;
+            group = cgroups.Get(Path.GetFileName(container.CgroupDirectories[0].TrimEnd('/')));
         }
-        return groups.Read(group, MonitoredKind.Container, container.Name, ItemActions.None);
+        catch (VirtToolsException)
+        {
+            return null;   // not a name our manager would give a group
+        }
+        return group.Placement.Primary is { } primary && container.CgroupDirectories.Contains(primary.Directory) ? group : null;
     }
+
+    /// <summary>A description with its detail lines and its group, kept while the description is.</summary>
+    private sealed record Derived(Container Container, IReadOnlyList<KeyValuePair<string, string>> Details, Cgroup? Group);
 
     private static string? EndReason(Container container) => container switch
     {

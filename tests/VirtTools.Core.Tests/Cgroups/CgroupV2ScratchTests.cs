@@ -149,6 +149,26 @@ public sealed class CgroupV2ScratchTests : IDisposable
     }
 
     [Fact]
+    public void AReaderOfSomeFiguresReadsOnlyThose()
+    {
+        var group = manager.Create("web");
+        using var reader = group.OpenStatsReader(CgroupFigures.Memory | CgroupFigures.Cpu | CgroupFigures.Pids);
+        var stats = reader.Read(out var readAny);
+        Assert.True(readAny);
+        Assert.Equal(1L << 20, stats.MemoryCurrent);
+        Assert.Equal(3, stats.MemoryMaxHits);
+        Assert.Equal(TimeSpan.FromSeconds(1.5), stats.CpuUsage);
+        Assert.Equal(4, stats.CpuThrottledCount);
+        Assert.Equal(3, stats.PidsCurrent);
+        Assert.Equal(7, stats.PidsMaxHits);
+        // Not asked for: never opened, so null although the files are there.
+        Assert.Null(stats.MemoryPeak);
+        Assert.Null(stats.IoReadBytes);
+        Assert.Null(stats.CpuPressure);
+        Assert.Null(stats.MemoryPressure);
+    }
+
+    [Fact]
     public void MissingFileGivesNullNotZero()
     {
         var group = manager.Create("web");
