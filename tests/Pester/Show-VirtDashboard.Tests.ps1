@@ -177,10 +177,12 @@ Describe 'Show-VirtDashboard in a real terminal' -Skip:(Test-VirtCapabilityMissi
         $script:machine = "tmuxvm-$([guid]::NewGuid().ToString('N').Substring(0, 6))"
         $exe = [Environment]::ProcessPath
         $prefix = if ((Split-Path -Leaf $exe) -like 'dotnet*') { "'$(Join-Path $PSHOME 'pwsh.dll')'" } else { '' }
-        tmux new-session -d -s $session -x 180 -y 45 "env NO_COLOR=1 VIRTTOOLS_RUN_DIR='$env:VIRTTOOLS_RUN_DIR' '$exe' $prefix -NoProfile -NoLogo"
+        # Its own tmux server: a test or bench that stops the default server must not end this pane.
+        $script:tmuxServer = "virttools-pester-$PID"
+        tmux -L $tmuxServer new-session -d -s $session -x 180 -y 45 "env NO_COLOR=1 VIRTTOOLS_RUN_DIR='$env:VIRTTOOLS_RUN_DIR' '$exe' $prefix -NoProfile -NoLogo"
         if ($LASTEXITCODE -ne 0) { throw 'tmux new-session failed' }
 
-        function script:Get-Pane { (tmux capture-pane -p -t $session) -join "`n" }
+        function script:Get-Pane { (tmux -L $tmuxServer capture-pane -p -t $session) -join "`n" }
         function script:Wait-Pane([scriptblock] $Condition, [string] $What, [int] $Seconds = 60) {
             $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
             while ([DateTime]::UtcNow -lt $deadline) {
@@ -194,10 +196,10 @@ Describe 'Show-VirtDashboard in a real terminal' -Skip:(Test-VirtCapabilityMissi
         $startMachine = if ($kvm) { "New-VirtMachine -Name $machine -Accelerator Kvm -Image '$idleImage' -Mode Long | Start-VirtMachine; " } else { '' }
         # Keys typed before PSReadLine owns the terminal are echoed but their Enter is lost: wait for the prompt.
         Wait-Pane { param($p) $p -match '(?m)^PS ' } 'the pwsh prompt' | Out-Null
-        tmux send-keys -t $session "Import-Module '$manifest'; $startMachine'ready-' + 'to-go'; Show-VirtDashboard -Interval 0.5 -Verbose" Enter
+        tmux -L $tmuxServer send-keys -t $session "Import-Module '$manifest'; $startMachine'ready-' + 'to-go'; Show-VirtDashboard -Interval 0.5 -Verbose" Enter
     }
     AfterAll {
-        tmux kill-session -t $session 2>$null
+        tmux -L $tmuxServer kill-server 2>$null
         # The pane's machine ran in its own VMM process: it outlives the pane's pwsh.
         Remove-VirtMachine -Name $machine -Force -Confirm:$false -ErrorAction Ignore
         Remove-TestCgroup -Name $name -Process $proc
@@ -215,7 +217,7 @@ Describe 'Show-VirtDashboard in a real terminal' -Skip:(Test-VirtCapabilityMissi
             $pane | Should -Match "$machine\s*│Running.*Kvm"
         }
 
-        tmux send-keys -t $session '4'
+        tmux -L $tmuxServer send-keys -t $session '4'
         $pane = Wait-Pane { param($p) $p -match 'CPU%↓' } 'the CPU% sort'
         # The spinning cgroup uses the most CPU (the machine's guest halts: machines have a CPU % too),
         # so it is the first row.
@@ -227,9 +229,9 @@ Describe 'Show-VirtDashboard in a real terminal' -Skip:(Test-VirtCapabilityMissi
         Remove-VirtCgroup -Name $name -Force -Confirm:$false
         Wait-Pane { param($p) $p -notmatch [regex]::Escape($name) } 'the removed cgroup''s row to go' | Out-Null
 
-        tmux send-keys -t $session 'q'
+        tmux -L $tmuxServer send-keys -t $session 'q'
         Wait-Pane { param($p) $p -notmatch 'VirtTools dashboard' } 'the dashboard to close' | Out-Null
-        tmux send-keys -t $session "'after-' + 'quit'" Enter
+        tmux -L $tmuxServer send-keys -t $session "'after-' + 'quit'" Enter
         $pane = Wait-Pane { param($p) $p -match '(?m)^after-quit$' } 'the shell to run a command after the dashboard'
         $pane | Should -Match 'ready-to-go'
         $pane | Should -Match "VERBOSE: Cgroup $name`: disappeared"
