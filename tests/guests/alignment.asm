@@ -82,28 +82,7 @@ set_gate:
     mov [edi + 6], ax
     ret
 
-puts:
-    push eax
-    push edx
-.next:
-    mov al, [esi]
-    test al, al
-    jz .done
-    mov ah, al
-    mov dx, COM1_LSR
-.busy:
-    in al, dx
-    test al, 0x20
-    jz .busy
-    mov al, ah
-    mov dx, COM1
-    out dx, al
-    inc esi
-    jmp .next
-.done:
-    pop edx
-    pop eax
-    ret
+PUTS32
 
 hello: db "align:", 0
 ok:    db " ac ok", 13, 10, 0

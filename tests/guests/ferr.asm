@@ -76,28 +76,7 @@ hex16:
     loop .digit
     ret
 
-puts:
-    push eax
-    push edx
-.next:
-    mov al, [esi]
-    test al, al
-    jz .done
-    mov ah, al
-    mov dx, COM1_LSR
-.busy:
-    in al, dx
-    test al, 0x20
-    jz .busy
-    mov al, ah
-    mov dx, COM1
-    out dx, al
-    inc esi
-    jmp .next
-.done:
-    pop edx
-    pop eax
-    ret
+PUTS32
 
 message: db "ferr irq13 fsw ", 0
 newline: db 13, 10, 0

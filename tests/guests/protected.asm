@@ -69,28 +69,7 @@ timer:
     sti
     retf 4
 
-puts:
-    push eax
-    push edx
-.next:
-    mov al, [esi]
-    test al, al
-    jz .done
-    mov ah, al
-    mov dx, COM1_LSR
-.busy:
-    in al, dx
-    test al, 0x20
-    jz .busy
-    mov al, ah
-    mov dx, COM1
-    out dx, al
-    inc esi
-    jmp .next
-.done:
-    pop edx
-    pop eax
-    ret
+PUTS32
 
 %ifdef PAGING
 hello:   db "protected mode, paging on", 13, 10, 0
