@@ -110,15 +110,23 @@ public sealed class RemoteMachine : IMachineConsole, IMachineDebugger
             {
                 throw Starting();
             }
-            // The marker first: the launching New-VirtMachine sees its VMM exit and must know why.
-            if (System.IO.Directory.Exists(Directory))
+            // The directory goes first, in one rename: the launching New-VirtMachine, which waits on
+            // it, must see it gone before it can see its VMM exit, or it would report a crash.
+            var doomed = VmmPaths.Doomed(Directory);
+            try
             {
-                File.WriteAllText(VmmPaths.RemovedMarker(Directory), "");
+                System.IO.Directory.Move(Directory, doomed);
+            }
+            catch (DirectoryNotFoundException)
+            {
+                return;
             }
             if (IsAlive)
             {
                 KillVmm(LastState!.Pid);
             }
+            System.IO.Directory.Delete(doomed, recursive: true);
+            return;
         }
         else if (IsAlive)
         {

@@ -10,6 +10,7 @@ public static class RemoteMachineDirectory
             return [];
         }
         return [.. Directory.EnumerateDirectories(VmmPaths.Root)
+            .Where(d => !Path.GetFileName(d).StartsWith('.')) // being removed (VmmPaths.Doomed)
             .Select(d => new RemoteMachine(d, VmmState.TryRead(d)))
             .OrderBy(m => m.Name, StringComparer.OrdinalIgnoreCase)];
     }

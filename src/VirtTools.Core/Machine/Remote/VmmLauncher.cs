@@ -60,7 +60,7 @@ public static class VmmLauncher
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < ReadyTimeout)
         {
-            if (!Directory.Exists(directory) || File.Exists(VmmPaths.RemovedMarker(directory)))
+            if (!Directory.Exists(directory))
             {
                 process.WaitForExit(5000);
                 throw RemovedWhileStarting(name);
@@ -78,7 +78,7 @@ public static class VmmLauncher
             }
             if (process.HasExited)
             {
-                if (File.Exists(VmmPaths.RemovedMarker(directory)) || !Directory.Exists(directory))
+                if (!Directory.Exists(directory))
                 {
                     throw RemovedWhileStarting(name);
                 }

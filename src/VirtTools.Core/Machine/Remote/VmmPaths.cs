@@ -22,8 +22,12 @@ public static partial class VmmPaths
 
     public static string LogFile(string directory) => Path.Combine(directory, "vmm.log");
 
-    /// <summary>Left by a forced removal of a machine being built, so its launcher tells a removal from a crash.</summary>
-    public static string RemovedMarker(string directory) => Path.Combine(directory, "removed");
+    /// <summary>
+    /// Where a forced removal moves a machine's directory before it ends the VMM: beside the others,
+    /// with a name no machine can have (a leading '.'), so listings skip it.
+    /// </summary>
+    public static string Doomed(string directory) =>
+        Path.Combine(Path.GetDirectoryName(directory)!, $".removing-{Path.GetFileName(directory)}-{Guid.NewGuid():N}");
 
     /// <summary>The name becomes a directory name, so it is limited to a safe alphabet.</summary>
     public static string CheckName(string name) => SafeName().IsMatch(name) ? name
