@@ -17,7 +17,10 @@
     A third column runs the same C program grown to as many memory mappings as this pwsh has
     (/proc/self/maps): KVM_CREATE_VM locks every mapping of the calling process (the MMU notifier's
     mm_take_all_locks), so that figure separates what a process of a .NET runtime's shape pays in
-    the kernel from what our own code costs.
+    the kernel from what our own code costs. A fourth runs our machine code (VirtTools.Core, as
+    Invoke-VirtMachine runs it) compiled ahead of time into a small native process
+    (tests/Bench/KvmAotProbe, published here with NativeAOT): the same code in a process of few
+    mappings.
 #>
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
@@ -34,6 +37,9 @@ try {
     $firstGuest = Join-Path $work 'first.bin'
     & nasm -f bin '-DCOUNT=2' -I "$root/tests/guests/" -o $firstGuest "$root/tests/guests/outloop.asm"
     if ($LASTEXITCODE) { throw 'nasm failed' }
+    $probeDir = Join-Path $work 'aot'
+    & dotnet publish (Join-Path $PSScriptRoot 'KvmAotProbe/KvmAotProbe.csproj') -c Release -o $probeDir --nologo -v quiet | Out-Null
+    $probe = if ($LASTEXITCODE -eq 0) { Join-Path $probeDir 'KvmAotProbe' } else { Write-Warning 'the NativeAOT probe did not build; its row is left out'; $null }
     $reference = Join-Path $work 'kvm_reference'
     & gcc -O2 -o $reference (Join-Path $PSScriptRoot 'kvm_reference.c')
     if ($LASTEXITCODE) { throw 'gcc failed' }
@@ -48,11 +54,16 @@ try {
     # (a) and (b) run in separate passes: a C rate run (seconds of CPU) right before our first-exit
     # VMs left this session's scheduling group behind the rest of the host (EEVDF lag, as above),
     # and only ours paid for it.
-    $cFirst = @(); $cShapedFirst = @(); $cRate = @(); $oursFirstAll = @(); $oursRateAll = @()
+    $cFirst = @(); $cShapedFirst = @(); $aotFirst = @(); $aotMappings = 0; $cRate = @(); $oursFirstAll = @(); $oursRateAll = @()
     $mappings = @(Get-Content /proc/self/maps).Count
     foreach ($round in 1..$rounds) {
         $cFirst += [double] ((& $reference $guest $runs first) -split ' ')[1]
         $cShapedFirst += [double] ((& $reference $guest $runs first $mappings) -split ' ')[1]
+        if ($probe) {
+            $fields = (& $probe $firstGuest ($runs * 2)) -split ' '
+            $aotFirst += [double] $fields[1]
+            $aotMappings = [int] $fields[3]
+        }
         $oursFirstAll += Median @(foreach ($i in 1..$runs) {
             $r = Invoke-VirtMachine -Accelerator Kvm -MemoryMB 16 -Image $firstGuest -Mode Long -Timeout 00:01:00
             if ($r.ExitCode -ne 0) { throw "guest failed: $($r.Reason)" }
@@ -73,6 +84,10 @@ try {
     $rows = @(
         [pscustomobject] @{ Measure = 'create to first exit (us, median)'; VirtTools = [Math]::Round($oursFirst, 1); C = $c.first_exit_us; Ratio = [Math]::Round($oursFirst / $c.first_exit_us, 2) }
         [pscustomobject] @{ Measure = "  C with pwsh's $mappings mappings (us, median)"; VirtTools = [Math]::Round($oursFirst, 1); C = $c.shaped_first_exit_us; Ratio = [Math]::Round($oursFirst / $c.shaped_first_exit_us, 2) }
+        if ($aotFirst) {
+            $aot = Median $aotFirst
+            [pscustomobject] @{ Measure = "  our code, NativeAOT, $aotMappings mappings (us, median)"; VirtTools = [Math]::Round($aot, 1); C = $c.first_exit_us; Ratio = [Math]::Round($aot / $c.first_exit_us, 2) }
+        }
         [pscustomobject] @{ Measure = 'port-I/O exits per second'; VirtTools = [Math]::Round($oursRate); C = $c.exits_per_second; Ratio = [Math]::Round($c.exits_per_second / $oursRate, 2) }
     )
     Write-Host "KVM kind: $kind; load average $load on $([Environment]::ProcessorCount) CPUs; guest: $count OUTs; $rounds alternating rounds"
