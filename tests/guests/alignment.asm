@@ -82,7 +82,7 @@ set_gate:
     mov [edi + 6], ax
     ret
 
-PUTS32
+PUTS eax, edx, esi
 
 hello: db "align:", 0
 ok:    db " ac ok", 13, 10, 0

@@ -76,7 +76,7 @@ hex16:
     loop .digit
     ret
 
-PUTS32
+PUTS eax, edx, esi
 
 message: db "ferr irq13 fsw ", 0
 newline: db 13, 10, 0

@@ -42,29 +42,7 @@ timer:
     pop rax
     iretq
 
-; Writes the NUL-terminated string at RSI, polling LSR.THRE.
-puts:
-    push rax
-    push rdx
-.next:
-    mov al, [rsi]
-    test al, al
-    jz .done
-    mov ah, al
-    mov dx, COM1_LSR
-.busy:
-    in al, dx
-    test al, 0x20
-    jz .busy
-    mov al, ah
-    mov dx, COM1
-    out dx, al
-    inc rsi
-    jmp .next
-.done:
-    pop rdx
-    pop rax
-    ret
+PUTS rax, rdx, rsi
 
 hello:   db "long mode", 13, 10, 0
 tick:    db "tick ", 0

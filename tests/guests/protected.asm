@@ -69,7 +69,7 @@ timer:
     sti
     retf 4
 
-PUTS32
+PUTS eax, edx, esi
 
 %ifdef PAGING
 hello:   db "protected mode, paging on", 13, 10, 0

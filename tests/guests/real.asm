@@ -38,28 +38,7 @@ timer:
     pop ax
     iret
 
-puts:
-    push ax
-    push dx
-.next:
-    mov al, [si]
-    test al, al
-    jz .done
-    mov ah, al
-    mov dx, COM1_LSR
-.busy:
-    in al, dx
-    test al, 0x20
-    jz .busy
-    mov al, ah
-    mov dx, COM1
-    out dx, al
-    inc si
-    jmp .next
-.done:
-    pop dx
-    pop ax
-    ret
+PUTS ax, dx, si
 
 hello:   db "real mode", 13, 10, 0
 tick:    db "tick ", 0

@@ -149,29 +149,7 @@ puthex:
     mov rsi, rdi
     jmp puts
 
-; Writes the NUL-terminated string at RSI, polling LSR.THRE.
-puts:
-    push rax
-    push rdx
-.next:
-    mov al, [rsi]
-    test al, al
-    jz .done
-    mov ah, al
-    mov dx, COM1_LSR
-.busy:
-    in al, dx
-    test al, 0x20
-    jz .busy
-    mov al, ah
-    mov dx, COM1
-    out dx, al
-    inc rsi
-    jmp .next
-.done:
-    pop rdx
-    pop rax
-    ret
+PUTS rax, rdx, rsi
 
 t_len:     db "sse2: len ", 0
 t_sum:     db " sum ", 0

@@ -89,7 +89,7 @@ gate_target:
     call puts
     retf
 
-PUTS32
+PUTS eax, edx, esi
 
 hello:    db "tasks:", 0
 msg_call: db " call", 0
