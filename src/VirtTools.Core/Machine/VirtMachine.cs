@@ -416,23 +416,7 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
     }
 
     /// <summary>Waits until the machine has stopped or crashed; false when <paramref name="timeout"/> ran out first.</summary>
-    public bool WaitForExit(TimeSpan timeout)
-    {
-        var deadline = Stopwatch.StartNew();
-        lock (sync)
-        {
-            while (!IsFinal(state))
-            {
-                var left = timeout - deadline.Elapsed;
-                if (timeout != Timeout.InfiniteTimeSpan && left <= TimeSpan.Zero)
-                {
-                    return false;
-                }
-                Monitor.Wait(sync, timeout == Timeout.InfiniteTimeSpan ? Timeout.InfiniteTimeSpan : left);
-            }
-            return true;
-        }
-    }
+    public bool WaitForExit(TimeSpan timeout) => WaitUntil(IsFinal, timeout, out _);
 
     /// <summary>
     /// Blocks until the machine's state differs from <paramref name="known"/> or
@@ -441,19 +425,32 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
     /// </summary>
     public MachineState WaitForStateChange(MachineState known, TimeSpan timeout)
     {
+        WaitUntil(s => s != known, timeout, out var now);
+        return now;
+    }
+
+    /// <summary>
+    /// Waits (every state change pulses <c>sync</c>) until <paramref name="reached"/> holds for the state
+    /// or <paramref name="timeout"/> (which may be infinite) has passed; <paramref name="last"/> is the
+    /// state seen last.
+    /// </summary>
+    private bool WaitUntil(Func<MachineState, bool> reached, TimeSpan timeout, out MachineState last)
+    {
         var deadline = Stopwatch.StartNew();
         lock (sync)
         {
-            while (state == known)
+            while (!reached(state))
             {
                 var left = timeout - deadline.Elapsed;
-                if (left <= TimeSpan.Zero)
+                if (timeout != Timeout.InfiniteTimeSpan && left <= TimeSpan.Zero)
                 {
-                    break;
+                    last = state;
+                    return false;
                 }
-                Monitor.Wait(sync, left);
+                Monitor.Wait(sync, timeout == Timeout.InfiniteTimeSpan ? Timeout.InfiniteTimeSpan : left);
             }
-            return state;
+            last = state;
+            return true;
         }
     }
 
