@@ -129,8 +129,7 @@ internal sealed unsafe class KvmVcpu : IVirtualCpu
 
     public SpecialRegisters GetSpecialRegisters()
     {
-        KvmSregs sregs;
-        Check(KvmNative.Ioctl(fd.Fd, KvmIoctl.GetSregs, &sregs), "KVM_GET_SREGS");
+        var sregs = ReadSregs();
         lastSregs = sregs;
         return sregs.Registers;
     }
