@@ -184,9 +184,9 @@ public sealed class RemoteMachine : IMachineConsole, IMachineDebugger
         {
             // Removed or rewritten under us: the name and state are still right.
         }
-        return new VirtMachineInfo(Name, Guid.Empty, MachineState.Starting, config?.Accelerator ?? LastState?.Accelerator ?? Host.AcceleratorKind.Auto, "",
+        return Unanswered(Guid.Empty, MachineState.Starting, config?.Accelerator ?? LastState?.Accelerator ?? Host.AcceleratorKind.Auto,
             config?.InKernelDevices ?? false, config is null ? LastState?.MemoryMB ?? 0 : config.MemoryBytes >> 20, config?.ProcessorCount ?? 1,
-            null, TimeSpan.Zero, null, "the VMM process is building the machine", new Dictionary<string, long>(), 0, 0, 0, null, 0);
+            null, null, "the VMM process is building the machine");
     }
 
     private VirtMachineInfo StaleInfo()
@@ -194,9 +194,15 @@ public sealed class RemoteMachine : IMachineConsole, IMachineDebugger
         var s = LastState;
         var reason = s is null ? "no readable state.json"
             : $"VMM process {s.Pid} is gone (last state {s.State}{(s.Reason is null ? "" : ": " + s.Reason)})";
-        return new VirtMachineInfo(Name, s?.Id ?? Guid.Empty, MachineState.Stale, s?.Accelerator ?? Host.AcceleratorKind.Auto, "",
-            false, s?.MemoryMB ?? 0, 1, s?.StartTime, TimeSpan.Zero, s?.ExitCode, reason, new Dictionary<string, long>(), 0, 0, 0, null, 0);
+        return Unanswered(s?.Id ?? Guid.Empty, MachineState.Stale, s?.Accelerator ?? Host.AcceleratorKind.Auto,
+            false, s?.MemoryMB ?? 0, 1, s?.StartTime, s?.ExitCode, reason);
     }
+
+    /// <summary>What can be said of a machine whose VMM does not answer (not built yet, or gone): no uptime, exits or output.</summary>
+    private VirtMachineInfo Unanswered(Guid id, MachineState state, Host.AcceleratorKind accelerator, bool inKernelDevices,
+        ulong memoryMB, int processors, DateTime? startTime, uint? exitCode, string reason) =>
+        new(Name, id, state, accelerator, "", inKernelDevices, memoryMB, processors, startTime, TimeSpan.Zero, exitCode, reason,
+            new Dictionary<string, long>(), 0, 0, 0, null, 0);
 
     internal static bool IsVmmProcess(int pid)
     {
