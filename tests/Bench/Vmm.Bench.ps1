@@ -4,7 +4,8 @@
     (New-VirtMachine -InProcess), the reference, in one run.
 .DESCRIPTION
     (a) New-VirtMachine then Remove-VirtMachine of a KVM machine (the spin guest, 16 MiB): the VMM
-        side starts a dotnet process and waits for its socket; median of the runs.
+        side starts the VMM process (native, see src/VirtTools.Vmm) and waits for its socket; median
+        of the runs.
     (b) Interactive echo through Enter-VirtMachine: a child pwsh attached to the echo guest with its
         stdin and stdout redirected is sent one key at a time; the time from writing the key to
         reading its echo on the child's stdout, median over the keys. Over the socket this is an

@@ -25,9 +25,11 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
     private static readonly ILogger log = VirtLog.For<VirtMachine>();
 
     private readonly object sync = new();
+    /// <summary>Pulsed on every state change, for <see cref="WaitForStateChange"/> (taken inside <c>sync</c>, never around it).</summary>
+    private readonly object stateChanged = new();
     private readonly List<IDisposable> owned = [];
     private readonly Stopwatch clock = new();
-    /// <summary>Runs from the start of <see cref="Create"/> to the first exit.</summary>
+    /// <summary>Runs from the start of <see cref="Create"/> to the first exit, but not while a built machine waits to be started.</summary>
     private readonly Stopwatch sinceCreate = Stopwatch.StartNew();
     private IAccelerator accelerator = null!;
     private IVirtualMachine vm = null!;
@@ -38,7 +40,13 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
     private FpuErrorLatch? fpuError;
     /// <summary>The thread running each vCPU's loop (index = vCPU), set when the machine starts.</summary>
     private Thread?[] threads = [];
-    private MachineState state = MachineState.Created;
+    /// <summary>
+    /// The vCPU threads exist since the machine was built and wait for <see cref="Start"/>; vCPU 0's
+    /// is lent by <see cref="RunWhenStarted"/>'s caller, so it is never joined.
+    /// </summary>
+    private bool threadsParked;
+    /// <summary>Volatile: <see cref="WaitForStateChange"/> reads it without <c>sync</c>.</summary>
+    private volatile MachineState state = MachineState.Created;
     /// <summary>What the host or the guest asked the loops to do at their next turn.</summary>
     private Request request;
     private string? stopReason;
@@ -82,16 +90,8 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
     /// <summary>True when the interrupt controller and PIT live in the accelerator.</summary>
     public bool InKernelDevices => vm.HasInKernelIrqchip;
 
-    public MachineState State
-    {
-        get
-        {
-            lock (sync)
-            {
-                return state;
-            }
-        }
-    }
+    /// <summary>Read without <c>sync</c>: a status request must not queue behind (or hold up) the vCPU loops.</summary>
+    public MachineState State => state;
 
     /// <summary>The value the guest wrote to the debug-exit port, if it did.</summary>
     public uint? ExitCode { get; private set; }
@@ -108,8 +108,9 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
     public DateTime? StartTime { get; private set; }
 
     /// <summary>
-    /// From the start of <see cref="Create"/> to the vCPU's first exit: with a guest whose first
-    /// instruction exits (an OUT), the cost of building a machine up to its first guest instruction.
+    /// From the start of <see cref="Create"/> to the vCPU's first exit, less the time the built machine
+    /// waited for <see cref="Start"/>: with a guest whose first instruction exits (an OUT), the cost of
+    /// building a machine up to its first guest instruction.
     /// </summary>
     public TimeSpan? TimeToFirstExit { get; private set; }
 
@@ -141,8 +142,15 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
 
     public IInterruptAcknowledge? Interrupts => pic;
 
-    /// <summary>Builds a machine ready to start; on failure everything created so far is released.</summary>
-    public static VirtMachine Create(MachineConfig config)
+    /// <summary>
+    /// Builds a machine ready to start; on failure everything created so far is released. With
+    /// <paramref name="borrowVcpu0Thread"/>, vCPU 0 runs on whichever thread calls
+    /// <see cref="RunWhenStarted"/> (which must be called), and the other vCPUs' threads are created
+    /// now, waiting: a start then only wakes them. A VMM process builds its machine this way and
+    /// lends it its main thread, which has nothing else to do; creating and first scheduling a new
+    /// thread cost a starting guest 0.1 to 0.6 ms on a loaded two-CPU host (Kvm.Bench.ps1).
+    /// </summary>
+    public static VirtMachine Create(MachineConfig config, bool borrowVcpu0Thread = false)
     {
         if (config.ProcessorCount < 1)
         {
@@ -163,6 +171,12 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
             machine.AttachDevices();
             machine.WriteFirmwareTables();
             machine.CreateVcpus();
+            if (borrowVcpu0Thread)
+            {
+                machine.ParkThreads();
+            }
+            // Until Start: the wait for it is the caller's (New-VirtMachine, then Start-VirtMachine).
+            machine.sinceCreate.Stop();
             // No log event here: see LogCreated, written at the first exit.
             return machine;
         }
@@ -274,13 +288,62 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
 
     private IInterruptLine Line(int irq) => pic is null ? new AcceleratorLine(vm, irq) : pic.Line(irq);
 
-    /// <summary>Starts one thread per vCPU.</summary>
+    /// <summary>Starts one thread per vCPU, or wakes the waiting ones (see <see cref="Create"/>).</summary>
     public void Start()
     {
         lock (sync)
         {
             EnterRunning();
-            StartThreads(from: 0);
+            if (!threadsParked)
+            {
+                StartThreads(from: 0);
+            }
+        }
+    }
+
+    /// <summary>Creates the threads of vCPUs 1 and up, each waiting in <see cref="AwaitStart"/>; vCPU 0's is lent later.</summary>
+    private void ParkThreads()
+    {
+        lock (sync)
+        {
+            threadsParked = true;
+            StartThreads(from: 1);
+        }
+    }
+
+    /// <summary>
+    /// Lends the calling thread to vCPU 0 of a machine built with <c>borrowVcpu0Thread</c> (see
+    /// <see cref="Create"/>): waits for <see cref="Start"/> from another thread (or finds it done),
+    /// runs vCPU 0's loop, and returns when the machine has ended; at once if it ended before it
+    /// started (stopped, or disposed).
+    /// </summary>
+    public void RunWhenStarted()
+    {
+        lock (sync)
+        {
+            if (!threadsParked || threads[0] is not null)
+            {
+                throw new InvalidOperationException("RunWhenStarted runs vCPU 0, once, of a machine built with borrowVcpu0Thread");
+            }
+            threads[0] = Thread.CurrentThread;
+        }
+        RunLoop(0);
+        WaitForExit(Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>
+    /// Holds a parked vCPU thread until the machine starts; false when it ended first (stopped or
+    /// disposed before it was started), and the thread leaves without having run.
+    /// </summary>
+    private bool AwaitStart()
+    {
+        lock (sync)
+        {
+            while (state == MachineState.Created)
+            {
+                Monitor.Wait(sync);
+            }
+            return !IsFinal(state);
         }
     }
 
@@ -304,6 +367,10 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
     {
         lock (sync)
         {
+            if (threadsParked)
+            {
+                throw new InvalidOperationException("a machine built with borrowVcpu0Thread runs with RunWhenStarted");
+            }
             EnterRunning();
             threads[0] = Thread.CurrentThread;
             StartThreads(from: 1);
@@ -326,6 +393,7 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
         SetState(MachineState.Running);
         StartTime = DateTime.UtcNow;
         clock.Start();
+        sinceCreate.Start();
     }
 
     /// <summary>Stops the guest at its next exit (kicking it out of the guest at once) and waits until it is Paused.</summary>
@@ -425,8 +493,22 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
     /// </summary>
     public MachineState WaitForStateChange(MachineState known, TimeSpan timeout)
     {
-        WaitUntil(s => s != known, timeout, out var now);
-        return now;
+        // On stateChanged, not sync: a woken watcher must not queue for the lock the vCPU loops take
+        // (on a two-CPU host that cost a starting guest its first half millisecond).
+        var deadline = Stopwatch.StartNew();
+        lock (stateChanged)
+        {
+            while (state == known)
+            {
+                var left = timeout - deadline.Elapsed;
+                if (left <= TimeSpan.Zero)
+                {
+                    break;
+                }
+                Monitor.Wait(stateChanged, left);
+            }
+            return state;
+        }
     }
 
     /// <summary>
@@ -528,6 +610,10 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
     /// <summary>The loop of vCPU <paramref name="index"/>, on that vCPU's thread.</summary>
     private void RunLoop(int index)
     {
+        if (threadsParked && !AwaitStart())
+        {
+            return;
+        }
         var vcpu = vcpus[index];
         vcpuThreadIds[index] = Interop.OsThread.CurrentId();
         try
@@ -746,6 +832,11 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
     {
         state = next;
         Monitor.PulseAll(sync);
+        // Written before this lock is taken, so a watcher that saw the old state under it is waiting by now.
+        lock (stateChanged)
+        {
+            Monitor.PulseAll(stateChanged);
+        }
     }
 
     /// <summary>
@@ -814,6 +905,7 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
     public void Dispose()
     {
         Thread[] running;
+        bool stop;
         lock (sync)
         {
             if (disposed)
@@ -821,9 +913,12 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
                 return;
             }
             disposed = true;
-            running = threads.OfType<Thread>().Where(t => t != Thread.CurrentThread).ToArray();
+            // Not a borrowed vCPU 0 thread (RunWhenStarted's): it goes on to other work, so it is
+            // waited for by stopping the machine, not by a join.
+            running = threads.Skip(threadsParked ? 1 : 0).OfType<Thread>().Where(t => t != Thread.CurrentThread).ToArray();
+            stop = running.Length > 0 || (threadsParked && !IsFinal(state));
         }
-        if (running.Length > 0)
+        if (stop)
         {
             try
             {

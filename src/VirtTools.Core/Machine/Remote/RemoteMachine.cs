@@ -202,7 +202,7 @@ public sealed class RemoteMachine : IMachineConsole, IMachineDebugger
     private VirtMachineInfo Unanswered(Guid id, MachineState state, Host.AcceleratorKind accelerator, bool inKernelDevices,
         ulong memoryMB, int processors, DateTime? startTime, uint? exitCode, string reason) =>
         new(Name, id, state, accelerator, "", inKernelDevices, memoryMB, processors, startTime, TimeSpan.Zero, exitCode, reason,
-            new Dictionary<string, long>(), 0, 0, 0, null, 0);
+            new Dictionary<string, long>(), 0, 0, 0, null, 0, null);
 
     internal static bool IsVmmProcess(int pid)
     {

@@ -1,24 +1,23 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace VirtTools.Machine.Remote;
 
-/// <summary>The one JSON shape shared by state.json, config.json and the socket protocol: enums as names, one object per line.</summary>
+/// <summary>
+/// The one JSON shape shared by state.json, config.json and the socket protocol: web defaults, enums as
+/// names, one object per line, from <see cref="VmmJsonContext"/>'s generated metadata alone.
+/// </summary>
 public static class VmmJson
 {
-    public static JsonSerializerOptions Options { get; } = new(JsonSerializerDefaults.Web)
-    {
-        Converters = { new JsonStringEnumConverter() },
-        WriteIndented = false,
-        // Generated metadata (VmmJsonContext) first: the VMM's cold start; reflection for anything else.
-        TypeInfoResolver = System.Text.Json.Serialization.Metadata.JsonTypeInfoResolver.Combine(
-            VmmJsonContext.Default, new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver()),
-    };
+    public static string Serialize<T>(T value) => JsonSerializer.Serialize(value, TypeInfo<T>());
 
-    public static string Serialize<T>(T value) => JsonSerializer.Serialize(value, Options);
-
-    public static T Deserialize<T>(string json) => JsonSerializer.Deserialize<T>(json, Options)
+    public static T Deserialize<T>(string json) => JsonSerializer.Deserialize(json, TypeInfo<T>())
         ?? throw new JsonException($"empty {typeof(T).Name}");
+
+    /// <summary>A type the context does not list fails here, at once, rather than in a VMM built ahead of time.</summary>
+    private static JsonTypeInfo<T> TypeInfo<T>() =>
+        VmmJsonContext.Default.GetTypeInfo(typeof(T)) as JsonTypeInfo<T>
+        ?? throw new NotSupportedException($"{typeof(T).Name} is not in VmmJsonContext");
 
     /// <summary>Writes beside and renames, so a reader never sees half a file.</summary>
     public static void WriteFileAtomically<T>(string path, T value)

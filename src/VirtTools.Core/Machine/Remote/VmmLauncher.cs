@@ -4,7 +4,7 @@ using VirtTools.Diagnostics;
 namespace VirtTools.Machine.Remote;
 
 /// <summary>
-/// Starts a machine's VMM process (dotnet VirtTools.Vmm.dll &lt;directory&gt;, in its own session so a
+/// Starts a machine's VMM process (VirtTools.Vmm &lt;directory&gt;, in its own session so a
 /// terminal's Ctrl+C or the creating pwsh's exit does not end it) and waits until it serves its socket.
 /// </summary>
 public static class VmmLauncher
@@ -28,29 +28,28 @@ public static class VmmLauncher
         Directory.CreateDirectory(directory);
         VmmJson.WriteFileAtomically(VmmPaths.ConfigFile(directory), config);
 
-        var vmm = Path.Combine(Path.GetDirectoryName(typeof(VmmLauncher).Assembly.Location)!, "VirtTools.Vmm.dll");
-        var start = new ProcessStartInfo(File.Exists("/usr/bin/setsid") ? "/usr/bin/setsid" : DotnetPath())
+        string[] command = [.. VmmCommand(), directory];
+        var setsid = File.Exists("/usr/bin/setsid");
+        var start = new ProcessStartInfo(setsid ? "/usr/bin/setsid" : command[0])
         {
             UseShellExecute = false,
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        if (start.FileName == "/usr/bin/setsid")
+        foreach (var argument in setsid ? command : command[1..])
         {
-            start.ArgumentList.Add(DotnetPath());
+            start.ArgumentList.Add(argument);
         }
-        start.ArgumentList.Add(vmm);
-        start.ArgumentList.Add(directory);
-        Log.Debug("starting {Vmm} for {Machine}", vmm, config.Name);
+        Log.Debug("starting {Vmm} for {Machine}", string.Join(' ', command), config.Name);
         using var process = Process.Start(start) ?? throw new VirtToolsException("VmmStartFailed", VirtErrorKind.DeviceError, "could not start the VMM process", config.Name);
         // The VMM logs to vmm.log; closing our ends keeps it from depending on this process's lifetime.
         process.StandardInput.Close();
         process.StandardOutput.Close();
         process.StandardError.Close();
-        // Starting from now on, host-wide: the VMM needs a second or two (runtime start, then the
-        // build) before it writes state.json itself, and a directory without one would read as stale.
-        // setsid execs dotnet in the same process, so this pid is the VMM's. The VMM's own writes win.
+        // Starting from now on, host-wide: the VMM needs milliseconds (native) or a second or two (JIT)
+        // before it writes state.json itself, and a directory without one would read as stale.
+        // setsid execs the VMM in the same process, so this pid is the VMM's. The VMM's own writes win.
         VmmJson.WriteFileIfAbsent(VmmPaths.StateFile(directory), VmmState.Starting(config, process.Id));
         return WaitReady(directory, config.Name, process);
     }
@@ -97,6 +96,20 @@ public static class VmmLauncher
     private static VirtToolsException RemovedWhileStarting(string name) =>
         new("MachineRemovedWhileStarting", VirtErrorKind.InvalidOperation,
             $"machine '{name}' was removed (Remove-VirtMachine -Force) while its VMM process was building it", name);
+
+    /// <summary>
+    /// The VMM's command line but the machine directory: the native VirtTools.Vmm (NativeAOT; its
+    /// project file says why) when the build made one, else dotnet VirtTools.Vmm.dll. VIRTTOOLS_VMM=dotnet
+    /// picks the latter anyway: to attach a managed debugger, or to compare the two.
+    /// </summary>
+    internal static string[] VmmCommand()
+    {
+        var folder = Path.GetDirectoryName(typeof(VmmLauncher).Assembly.Location)!;
+        var native = Path.Combine(folder, "VirtTools.Vmm");
+        return Environment.GetEnvironmentVariable("VIRTTOOLS_VMM") != "dotnet" && File.Exists(native)
+            ? [native]
+            : [DotnetPath(), Path.Combine(folder, "VirtTools.Vmm.dll")];
+    }
 
     /// <summary>The dotnet host running this process when there is one (pwsh as a local tool), else the one on PATH.</summary>
     private static string DotnetPath() =>

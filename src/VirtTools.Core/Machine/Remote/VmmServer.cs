@@ -41,9 +41,9 @@ public sealed class VmmServer : IDisposable
         try
         {
             config = VmmJson.Deserialize<MachineConfig>(File.ReadAllText(VmmPaths.ConfigFile(directory)));
-            // Building takes most of a VMM's start (cold JIT of the machine path): say so host-wide first.
+            // Say so host-wide before building: a JIT VMM (VIRTTOOLS_VMM=dotnet) takes a second to build.
             VmmJson.WriteFileAtomically(VmmPaths.StateFile(directory), VmmState.Starting(config, Environment.ProcessId));
-            var machine = VirtMachine.Create(config);
+            var machine = VirtMachine.Create(config, borrowVcpu0Thread: true);
             var socketPath = VmmPaths.Socket(directory);
             File.Delete(socketPath);
             var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
@@ -71,12 +71,16 @@ public sealed class VmmServer : IDisposable
         }
     }
 
-    /// <summary>Answers requests until a remove request arrives.</summary>
+    /// <summary>
+    /// Answers requests until a remove request arrives; the calling thread runs vCPU 0 from the start
+    /// request until the machine ends (see <see cref="VirtMachine.RunWhenStarted"/>).
+    /// </summary>
     public void Serve()
     {
-        _ = Task.Run(AcceptLoop);
+        new Thread(AcceptLoop) { IsBackground = true, Name = "vmm-accept" }.Start();
         // Not joined: it notices the removal within its one-second wait, and removal must not wait for that.
         new Thread(WatchState) { IsBackground = true, Name = "vmm-state" }.Start();
+        machine.RunWhenStarted();
         removed.Wait();
     }
 
@@ -93,11 +97,13 @@ public sealed class VmmServer : IDisposable
             while (!removed.IsSet)
             {
                 var now = machine.WaitForStateChange(written, TimeSpan.FromSeconds(1));
-                if (now != written && !removed.IsSet)
+                // Created to Running is only ever a start request, whose handler writes it: the guest's
+                // first instructions run without this thread writing the file beside them.
+                if (now != written && !removed.IsSet && !(written == MachineState.Created && now == MachineState.Running))
                 {
                     WriteState();
-                    written = now;
                 }
+                written = now;
             }
         }
         catch (Exception e) when (removed.IsSet)
@@ -107,14 +113,19 @@ public sealed class VmmServer : IDisposable
         }
     }
 
-    private async Task AcceptLoop()
+    /// <summary>
+    /// Accepts on its own thread with a blocking accept, not an async loop on the thread pool: a pool
+    /// worker that has run an item spins (sched_yield) before it sleeps, and on a two-CPU host that
+    /// spinning took the CPU from the vCPU thread a start request had just created.
+    /// </summary>
+    private void AcceptLoop()
     {
         while (!removed.IsSet)
         {
             Socket client;
             try
             {
-                client = await listener.AcceptAsync().ConfigureAwait(false);
+                client = listener.Accept();
             }
             catch (Exception e) when (e is SocketException or ObjectDisposedException)
             {
@@ -150,6 +161,9 @@ public sealed class VmmServer : IDisposable
                 writer.WriteLine(VmmJson.Serialize(reply));
                 if (remove && reply.Ok)
                 {
+                    // Ends vCPU 0's loop (or its wait for a start) on the serving thread, which then
+                    // sees the removal.
+                    StopForRemoval();
                     removed.Set();
                     return;
                 }
@@ -215,6 +229,23 @@ public sealed class VmmServer : IDisposable
         return new VmmReply { Ok = true, Info = VirtMachineInfo.From(machine) };
     }
 
+    /// <summary>Stops the machine unless it has ended: forced if it runs, and before it starts if it never did.</summary>
+    private void StopForRemoval()
+    {
+        if (machine.State is MachineState.Stopped or MachineState.Crashed)
+        {
+            return;
+        }
+        try
+        {
+            machine.Stop(force: true);
+        }
+        catch (VirtToolsException e)
+        {
+            Log.Warning(e, "forced stop on removal failed");
+        }
+    }
+
     private static ushort Port(VmmRequest request) => request.Port
         ?? throw new VirtToolsException("VmmRequestInvalid", VirtErrorKind.InvalidArgument, $"'{request.Op}' needs an address or a port", request.Op);
 
@@ -242,17 +273,7 @@ public sealed class VmmServer : IDisposable
     public void Dispose()
     {
         listener.Dispose();
-        if (machine.State is MachineState.Running or MachineState.Paused)
-        {
-            try
-            {
-                machine.Stop(force: true);
-            }
-            catch (VirtToolsException e)
-            {
-                Log.Warning(e, "forced stop on removal failed");
-            }
-        }
+        StopForRemoval();
         machine.Dispose();
         removed.Dispose();
         Directory.Delete(directory, recursive: true);
