@@ -110,7 +110,7 @@ try {
     )
     Write-Host "KVM kind: $kind; load average $load on $([Environment]::ProcessorCount) CPUs; guest: $count OUTs; $rounds alternating rounds"
     Write-Host "Ratio = how many times slower VirtTools is than C (target <= 1.5)"
-    $rows | Format-Table -AutoSize | Out-String | Write-Host
+    $rows | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
 }
 finally {
     Remove-Item -Recurse -Force $work
