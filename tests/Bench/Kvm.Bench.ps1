@@ -71,15 +71,18 @@ try {
     foreach ($round in 1..$rounds) {
         $cFirst += [double] ((& $reference $guest $runs first) -split ' ')[1]
         $cShapedFirst += [double] ((& $reference $guest $runs first $mappings) -split ' ')[1]
-        $cFreshFirst += Median @(foreach ($i in 1..$runs) { [double] ((& $reference $guest 1 first) -split ' ')[1] })
-        $vmmFirstAll += Median @(foreach ($i in 1..$runs) {
-            (Invoke-Detached $firstGuest "kvmbench-$PID-$i").TimeToFirstExit.TotalMilliseconds * 1000
-        })
-        $oursFirstAll += Median @(foreach ($i in 1..$runs) {
+        # VM by VM, the three one-VM measures take turns, so drifts in the host's load reach all three.
+        $fresh = @(); $vmm = @(); $inPwsh = @()
+        foreach ($i in 1..$runs) {
+            $fresh += [double] ((& $reference $guest 1 first) -split ' ')[1]
+            $vmm += (Invoke-Detached $firstGuest "kvmbench-$PID-$i").TimeToFirstExit.TotalMilliseconds * 1000
             $r = Invoke-VirtMachine -Accelerator Kvm -MemoryMB 16 -Image $firstGuest -Mode Long -Timeout 00:01:00
             if ($r.ExitCode -ne 0) { throw "guest failed: $($r.Reason)" }
-            $r.TimeToFirstExit.TotalMilliseconds * 1000
-        })
+            $inPwsh += $r.TimeToFirstExit.TotalMilliseconds * 1000
+        }
+        $cFreshFirst += Median $fresh
+        $vmmFirstAll += Median $vmm
+        $oursFirstAll += Median $inPwsh
     }
     foreach ($round in 1..$rounds) {
         $cRate += [double] ((& $reference $guest 0 rate) -split ' ')[1]

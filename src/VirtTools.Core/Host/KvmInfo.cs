@@ -21,8 +21,12 @@ public sealed record KvmInfo(
         KvmCapability.UserMemory, KvmCapability.SetTssAddr, KvmCapability.ExtCpuid, KvmCapability.ImmediateExit,
     ];
 
-    /// <summary>Extensions the machine layer uses when present (in-kernel devices, faster exits).</summary>
-    public static readonly KvmCapability[] Reported = Enum.GetValues<KvmCapability>();
+    /// <summary>
+    /// Extensions the machine layer uses when present (in-kernel devices, faster exits). A property,
+    /// not a static field: building a machine touches this type (DetectKind), and in the native VMM
+    /// the enum's values come from reflection metadata, tens of microseconds on a cold start.
+    /// </summary>
+    public static KvmCapability[] Reported => Enum.GetValues<KvmCapability>();
 
     /// <summary>Probes <paramref name="devicePath"/> and the loaded KVM modules under <paramref name="moduleRoot"/>.</summary>
     public static KvmInfo Probe(string devicePath = KvmSystem.DevicePath, string moduleRoot = "/sys/module")

@@ -37,13 +37,26 @@ public sealed class IoBus
         }
         lock (writeLock)
         {
-            var clash = ranges.FirstOrDefault(r => r.Overlaps(start, length));
-            if (clash.Device is not null)
+            // A plain loop and copy, not LINQ's OrderBy: every machine build inserts a dozen ranges,
+            // and the native VMM paid for OrderBy's first use in each fresh process.
+            var at = 0;
+            foreach (var range in ranges)
             {
-                throw new VirtToolsException("BusRangeOverlap", VirtErrorKind.InvalidArgument,
-                    $"{Kind} range [0x{start:x}, 0x{start + length:x}) for {device.Name} overlaps {clash}", device.Name);
+                if (range.Overlaps(start, length))
+                {
+                    throw new VirtToolsException("BusRangeOverlap", VirtErrorKind.InvalidArgument,
+                        $"{Kind} range [0x{start:x}, 0x{start + length:x}) for {device.Name} overlaps {range}", device.Name);
+                }
+                if (range.Base < start)
+                {
+                    at++;
+                }
             }
-            ranges = [.. ranges.Append(new BusRange(start, length, device)).OrderBy(r => r.Base)];
+            var next = new BusRange[ranges.Length + 1];
+            Array.Copy(ranges, next, at);
+            next[at] = new BusRange(start, length, device);
+            Array.Copy(ranges, at, next, at + 1, ranges.Length - at);
+            ranges = next;
         }
     }
 

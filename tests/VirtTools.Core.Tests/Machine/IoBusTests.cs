@@ -55,6 +55,24 @@ public sealed class IoBusTests
     }
 
     [Fact]
+    public void RangesInsertedInAnyOrderStaySortedAndResolve()
+    {
+        var bus = new IoBus(BusKind.Port);
+        foreach (var (name, start) in new[] { ("pic", 0x20UL), ("uart", 0x3f8UL), ("pit", 0x40UL), ("dma", 0x0UL), ("cmos", 0x70UL) })
+        {
+            bus.Insert(new Recorder(name), start, 2);
+        }
+        Assert.Equal([0x0UL, 0x20UL, 0x40UL, 0x70UL, 0x3f8UL], bus.Ranges.Select(r => r.Base));
+        foreach (var (address, name) in new[] { (0x1UL, "dma"), (0x21UL, "pic"), (0x41UL, "pit"), (0x70UL, "cmos"), (0x3f9UL, "uart") })
+        {
+            Assert.True(bus.TryResolve(address, out var device, out var offset));
+            Assert.Equal(name, device.Name);
+            Assert.Equal(address & 1, offset);
+        }
+        Assert.False(bus.TryResolve(0x30, out _, out _));
+    }
+
+    [Fact]
     public void UnclaimedAccessesReadAllOnesAndAreCounted()
     {
         var bus = new IoBus(BusKind.Mmio);

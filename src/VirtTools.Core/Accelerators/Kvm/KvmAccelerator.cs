@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using VirtTools.Diagnostics;
 using VirtTools.Host;
 
@@ -58,7 +57,15 @@ public sealed class KvmAccelerator : IAccelerator
             $"accelerator Kvm is not available: open '{path}': {Errno.Describe(errno)}", AcceleratorKind.Kvm);
         try
         {
-            var facts = checkedHosts.GetOrAdd(path, static (_, opened) => Check(opened), system);
+            KvmHostFacts? facts;
+            lock (checkedHosts)
+            {
+                if (!checkedHosts.TryGetValue(path, out facts))
+                {
+                    facts = Check(system);
+                    checkedHosts.Add(path, facts);
+                }
+            }
             return new KvmAccelerator(system, facts);
         }
         catch
@@ -68,7 +75,8 @@ public sealed class KvmAccelerator : IAccelerator
         }
     }
 
-    private static readonly ConcurrentDictionary<string, KvmHostFacts> checkedHosts = new(StringComparer.Ordinal);
+    /// <summary>Per device path; a plain dictionary under a lock, cheaper to set up in a VMM's cold start than a concurrent one.</summary>
+    private static readonly Dictionary<string, KvmHostFacts> checkedHosts = new(StringComparer.Ordinal);
 
     /// <summary>The API version and capability checks; a refusal is thrown, never cached.</summary>
     private static KvmHostFacts Check(KvmSystem system)
@@ -78,7 +86,14 @@ public sealed class KvmAccelerator : IAccelerator
             throw new VirtToolsException("AcceleratorNotAvailable", VirtErrorKind.NotSupported,
                 $"accelerator Kvm is not available: API version {system.ApiVersion}, expected {KvmSystem.ExpectedApiVersion}", AcceleratorKind.Kvm);
         }
-        var missing = KvmInfo.Required.Where(c => system.CheckExtension(c) == 0).ToList();
+        var missing = new List<KvmCapability>();
+        foreach (var capability in KvmInfo.Required)
+        {
+            if (system.CheckExtension(capability) == 0)
+            {
+                missing.Add(capability);
+            }
+        }
         if (missing.Count > 0)
         {
             throw new VirtToolsException("AcceleratorNotAvailable", VirtErrorKind.NotSupported,
