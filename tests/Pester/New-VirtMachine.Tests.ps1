@@ -82,6 +82,8 @@ Describe 'New-VirtMachine' {
         $vmm = Get-VmmPid -Name pester-vmm-native
         (Get-Item "/proc/$vmm/exe").LinkTarget | Should -BeLike '*/VirtTools.Vmm'
         Get-Content "/proc/$vmm/maps" | Where-Object { $_ -like '*libcoreclr*' } | Should -BeNullOrEmpty
+        # One malloc arena: fewer mappings for KVM_CREATE_VM to lock.
+        ((Get-Content -Raw "/proc/$vmm/environ") -split "`0") | Should -Contain 'MALLOC_ARENA_MAX=1'
         (Get-VirtMachine -Name pester-vmm-native).TimeToFirstExit | Should -BeNullOrEmpty
         Start-VirtMachine -Name pester-vmm-native | Out-Null
         $deadline = [DateTime]::UtcNow.AddSeconds(30)

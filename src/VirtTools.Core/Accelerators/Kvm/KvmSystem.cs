@@ -66,15 +66,18 @@ public sealed class KvmSystem : IDisposable
     public unsafe byte[] GetSupportedCpuid()
     {
         const int E2BIG = 7;
+        // 10 KiB on the stack first: a fresh VMM process pays for a first large heap array (the GC
+        // clears and faults in new pages); only the filled part is copied to the heap.
+        Span<byte> first = stackalloc byte[8 + 256 * 40];
         for (var entries = 256; ; entries *= 2)
         {
-            var buffer = new byte[8 + entries * 40];
+            var buffer = entries == 256 ? first : new byte[8 + entries * 40];
             fixed (byte* p = buffer)
             {
                 *(uint*)p = (uint)entries;
                 if (KvmNative.Ioctl(device.Fd, KvmIoctl.GetSupportedCpuid, p) == 0)
                 {
-                    return buffer[..(8 + (int)*(uint*)p * 40)];
+                    return buffer[..(8 + (int)*(uint*)p * 40)].ToArray();
                 }
             }
             var errno = Errno.Last;

@@ -41,6 +41,9 @@ public static class VmmLauncher
         {
             start.ArgumentList.Add(argument);
         }
+        // One malloc arena, not one per thread: each arena is two more memory mappings, and
+        // KVM_CREATE_VM locks every mapping of the VMM (docs/machine.md, Known limits).
+        start.Environment["MALLOC_ARENA_MAX"] = "1";
         Log.Debug("starting {Vmm} for {Machine}", string.Join(' ', command), config.Name);
         using var process = Process.Start(start) ?? throw new VirtToolsException("VmmStartFailed", VirtErrorKind.DeviceError, "could not start the VMM process", config.Name);
         // The VMM logs to vmm.log; closing our ends keeps it from depending on this process's lifetime.
