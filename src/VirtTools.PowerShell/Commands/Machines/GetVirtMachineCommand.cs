@@ -9,7 +9,7 @@ namespace VirtTools.PowerShell.Commands.Machines;
 /// <para type="synopsis">Lists machines with their state, accelerator, uptime and exit statistics.</para>
 /// </summary>
 /// <remarks>
-/// <para>Get-VirtMachine returns a snapshot per machine: state (Created, Running, Paused, Stopped, Crashed), accelerator, whether the interrupt controller and PIT are in-kernel, memory, uptime, the debug-port exit code and the reason it ended, exits by reason, unhandled port and MMIO accesses, and retired instructions where the accelerator counts them (the emulator; KVM does not).</para>
+/// <para>Get-VirtMachine returns a snapshot per machine: state (Created, Running, Paused, Stopped, Crashed), accelerator, whether the interrupt controller and PIT are in-kernel, memory, uptime, the debug-port exit code and the reason it ended, exits by reason, unhandled port and MMIO accesses, retired instructions where the accelerator counts them (the emulator; KVM does not), and TimeToFirstExit: from the start of the build to the guest's first exit, less the time the built machine waited for Start-VirtMachine.</para>
 /// </remarks>
 /// <example>
 /// <code>Get-VirtMachine</code>

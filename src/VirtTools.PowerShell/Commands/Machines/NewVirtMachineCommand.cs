@@ -10,7 +10,7 @@ namespace VirtTools.PowerShell.Commands.Machines;
 /// <remarks>
 /// <para>New-VirtMachine builds a machine in the Created state: guest RAM mapped once and shared with the accelerator, the legacy devices (16550A UART on COM1, i8042, CMOS/RTC, debug-exit port 0xf4, and the 8259 PIC and 8254 PIT in user space unless the accelerator has its own), and the image loaded as -Format and -Mode say.</para>
 /// <para>With -Image: a flat binary (started at -LoadAddress in -Mode Real, Protected or Long), an ELF32/ELF64 file, a multiboot v1 kernel, or a bzImage. With -Kernel: a Linux bzImage booted by the 64-bit boot protocol with -Initrd and -CommandLine.</para>
-/// <para>The machine runs in its own VMM process (dotnet VirtTools.Vmm.dll), with its state under /run/virttools/machines/&lt;name&gt;: every pwsh session on the host sees and controls it, and it outlives the pwsh that created it until Remove-VirtMachine. With -InProcess it lives in this pwsh process instead (for tests and debugging), until Remove-VirtMachine or until the module is removed, and other sessions do not see it.</para>
+/// <para>The machine runs in its own VMM process (VirtTools.Vmm, compiled ahead of time; set VIRTTOOLS_VMM=dotnet for the framework-dependent one), with its state under /run/virttools/machines/&lt;name&gt;: every pwsh session on the host sees and controls it, and it outlives the pwsh that created it until Remove-VirtMachine. With -InProcess it lives in this pwsh process instead (for tests and debugging), until Remove-VirtMachine or until the module is removed, and other sessions do not see it.</para>
 /// </remarks>
 /// <example>
 /// <code>New-VirtMachine -Name demo -Image ./guest.bin -Mode Long -LoadAddress 0x100000 | Start-VirtMachine</code>
