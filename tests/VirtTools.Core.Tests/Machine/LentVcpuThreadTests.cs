@@ -9,7 +9,7 @@ namespace VirtTools.Tests.Machine;
 /// Machines built with <c>borrowVcpu0Thread</c>, as a VMM process builds its machine: vCPU 0 runs on
 /// the thread that calls <see cref="VirtMachine.RunWhenStarted"/>, the other vCPUs' threads exist from
 /// the build on and wait, and a start only wakes them.
-/// Serial: they count this process's threads.
+/// Serial: they count this process's vCPU threads.
 /// </summary>
 [Collection(SerialCollection.Name)]
 public sealed class LentVcpuThreadTests
@@ -37,7 +37,24 @@ public sealed class LentVcpuThreadTests
         return (thread, () => tid);
     }
 
-    private static int TaskCount() => Directory.GetDirectories("/proc/self/task").Length;
+    /// <summary>
+    /// This process's vCPU threads, by their kernel name (vcpuK:name, cut at 15 characters): the
+    /// test host's own thread count moves as its thread pool grows and shrinks.
+    /// </summary>
+    private static int VcpuThreadCount() => Directory.GetDirectories("/proc/self/task")
+        .Count(task => File.Exists(Path.Combine(task, "comm")) && ReadComm(task).StartsWith("vcpu", StringComparison.Ordinal));
+
+    private static string ReadComm(string task)
+    {
+        try
+        {
+            return File.ReadAllText(Path.Combine(task, "comm"));
+        }
+        catch (IOException)
+        {
+            return ""; // the thread ended between the listing and the read
+        }
+    }
 
     [SkippableFact]
     public void TheLentThreadWaitsForTheStartRunsVcpu0AndTimeToFirstExitLeavesTheWaitOut()
@@ -75,9 +92,9 @@ public sealed class LentVcpuThreadTests
     public void TheOtherVcpusWaitFromTheBuildAndAllRunOnceStarted()
     {
         Requires.Kvm();
-        var before = TaskCount();
+        var before = VcpuThreadCount();
         using var machine = Build("smp", CpuMode.Protected, 0x10000, processors: 2);
-        Assert.Equal(before + 1, TaskCount());
+        Assert.Equal(before + 1, VcpuThreadCount());
         var (thread, _) = Lend(machine);
         machine.Start();
         Assert.True(thread.Join(TimeSpan.FromSeconds(60)), $"smp did not finish: output so far '{machine.Output}'");
@@ -91,7 +108,7 @@ public sealed class LentVcpuThreadTests
     public void StoppingOrDisposingBeforeTheStartEndsTheWaitsAndLeavesNoThread(bool dispose)
     {
         Requires.Kvm();
-        var before = TaskCount();
+        var before = VcpuThreadCount();
         var machine = Build("smp", CpuMode.Protected, 0x10000, processors: 2);
         var (thread, _) = Lend(machine);
         Thread.Sleep(50);
@@ -109,11 +126,46 @@ public sealed class LentVcpuThreadTests
         Assert.Null(machine.TimeToFirstExit);
         machine.Dispose();
         var deadline = System.Diagnostics.Stopwatch.StartNew();
-        while (TaskCount() > before && deadline.Elapsed < TimeSpan.FromSeconds(5))
+        while (VcpuThreadCount() > before && deadline.Elapsed < TimeSpan.FromSeconds(5))
         {
             Thread.Sleep(10);
         }
-        Assert.Equal(before, TaskCount());
+        Assert.Equal(before, VcpuThreadCount());
+    }
+
+    [SkippableFact]
+    public void AVmmWhoseSocketCannotBeBoundReleasesTheBuiltMachineAndItsThreads()
+    {
+        Requires.Kvm();
+        // A Unix socket path holds at most 107 bytes: this directory's control.sock cannot be bound.
+        var directory = Path.Combine(Directory.CreateTempSubdirectory("vmm-long-").FullName, new string('d', 120));
+        Directory.CreateDirectory(directory);
+        try
+        {
+            VirtTools.Machine.Remote.VmmJson.WriteFileAtomically(VirtTools.Machine.Remote.VmmPaths.ConfigFile(directory), new MachineConfig
+            {
+                Name = "lent-long",
+                Accelerator = AcceleratorKind.Kvm,
+                MemoryBytes = 16UL << 20,
+                ProcessorCount = 2,
+                Boot = new LoadRequest(GuestImages.Get("smp"), ImageFormat.Flat, CpuMode.Protected, 0x10000),
+            });
+            var before = VcpuThreadCount();
+            Assert.ThrowsAny<Exception>(() => VirtTools.Machine.Remote.VmmServer.Open(directory));
+            var state = VirtTools.Machine.Remote.VmmState.TryRead(directory)!;
+            Assert.Equal(MachineState.Crashed, state.State);
+            Assert.NotNull(state.ErrorId);
+            var deadline = System.Diagnostics.Stopwatch.StartNew();
+            while (VcpuThreadCount() > before && deadline.Elapsed < TimeSpan.FromSeconds(5))
+            {
+                Thread.Sleep(10);
+            }
+            Assert.Equal(before, VcpuThreadCount());
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(directory)!, recursive: true);
+        }
     }
 
     [SkippableFact]

@@ -38,15 +38,17 @@ public sealed class VmmServer : IDisposable
     public static VmmServer Open(string directory)
     {
         MachineConfig? config = null;
+        VirtMachine? machine = null;
+        Socket? listener = null;
         try
         {
             config = VmmJson.Deserialize<MachineConfig>(File.ReadAllText(VmmPaths.ConfigFile(directory)));
             // Say so host-wide before building: a JIT VMM (VIRTTOOLS_VMM=dotnet) takes a second to build.
             VmmJson.WriteFileAtomically(VmmPaths.StateFile(directory), VmmState.Starting(config, Environment.ProcessId));
-            var machine = VirtMachine.Create(config, borrowVcpu0Thread: true);
+            machine = VirtMachine.Create(config, borrowVcpu0Thread: true);
             var socketPath = VmmPaths.Socket(directory);
             File.Delete(socketPath);
-            var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
             listener.Bind(new UnixDomainSocketEndPoint(socketPath));
             listener.Listen(16);
             var server = new VmmServer(directory, machine, listener);
@@ -55,6 +57,9 @@ public sealed class VmmServer : IDisposable
         }
         catch (Exception e)
         {
+            // A machine built before the socket failed goes with it (its waiting vCPU threads too).
+            listener?.Dispose();
+            machine?.Dispose();
             var v = e as VirtToolsException;
             VmmJson.WriteFileAtomically(VmmPaths.StateFile(directory), new VmmState
             {
