@@ -501,11 +501,11 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
             while (state == known)
             {
                 var left = timeout - deadline.Elapsed;
-                if (left <= TimeSpan.Zero)
+                if (timeout != Timeout.InfiniteTimeSpan && left <= TimeSpan.Zero)
                 {
                     break;
                 }
-                Monitor.Wait(stateChanged, left);
+                Monitor.Wait(stateChanged, timeout == Timeout.InfiniteTimeSpan ? Timeout.InfiniteTimeSpan : left);
             }
             return state;
         }

@@ -168,6 +168,24 @@ public sealed class KvmGuestTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [SkippableFact]
+    public void WaitForStateChangeReturnsTheNewStateOrTheSameOneAfterItsTimeout()
+    {
+        Requires.Kvm();
+        using var machine = Build("spin", CpuMode.Long, 0x100000);
+        Assert.Equal(MachineState.Created, machine.WaitForStateChange(MachineState.Created, TimeSpan.FromMilliseconds(50)));
+        var running = Task.Run(() => machine.WaitForStateChange(MachineState.Created, Timeout.InfiniteTimeSpan));
+        Thread.Sleep(50);
+        Assert.False(running.IsCompleted);
+        machine.Start();
+        Assert.True(running.Wait(TimeSpan.FromSeconds(5)));
+        Assert.Equal(MachineState.Running, running.Result);
+        var stopped = Task.Run(() => machine.WaitForStateChange(MachineState.Running, TimeSpan.FromSeconds(10)));
+        machine.Stop(force: true);
+        Assert.True(stopped.Wait(TimeSpan.FromSeconds(5)));
+        Assert.Equal(MachineState.Stopped, stopped.Result);
+    }
+
+    [SkippableFact]
     public void PauseAndResumeFromAnotherThread()
     {
         Requires.Kvm();

@@ -121,7 +121,8 @@ public sealed class VmmServer : IDisposable
     /// <summary>
     /// Accepts on its own thread with a blocking accept, not an async loop on the thread pool: a pool
     /// worker that has run an item spins (sched_yield) before it sleeps, and on a two-CPU host that
-    /// spinning took the CPU from the vCPU thread a start request had just created.
+    /// spinning took the CPU from the vCPU thread a start request had just woken. Disposing the
+    /// listener ends the blocking accept with a SocketException.
     /// </summary>
     private void AcceptLoop()
     {
