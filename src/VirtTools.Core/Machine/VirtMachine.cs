@@ -45,6 +45,8 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
     /// is lent by <see cref="RunWhenStarted"/>'s caller, so it is never joined.
     /// </summary>
     private bool threadsParked;
+    /// <summary>Set when the lent thread has left vCPU 0's loop: <see cref="Dispose"/> waits for it as it joins the others.</summary>
+    private readonly ManualResetEventSlim lentLoopEnded = new();
     /// <summary>Volatile: <see cref="WaitForStateChange"/> reads it without <c>sync</c>.</summary>
     private volatile MachineState state = MachineState.Created;
     /// <summary>What the host or the guest asked the loops to do at their next turn.</summary>
@@ -112,7 +114,13 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
     /// waited for <see cref="Start"/>: with a guest whose first instruction exits (an OUT), the cost of
     /// building a machine up to its first guest instruction.
     /// </summary>
-    public TimeSpan? TimeToFirstExit { get; private set; }
+    public TimeSpan? TimeToFirstExit => Volatile.Read(ref firstExitTicks) is var ticks and > 0 ? TimeSpan.FromTicks(ticks) : null;
+
+    /// <summary>
+    /// <see cref="TimeToFirstExit"/> in ticks, 0 until the first exit: one 8-byte field the vCPU thread
+    /// writes and status requests read without a lock (a TimeSpan? could be read half written).
+    /// </summary>
+    private long firstExitTicks;
 
     /// <summary>Port accesses no device claimed (ignored: reads return 0xff).</summary>
     public long UnhandledPortAccesses => PortBus.UnhandledReads + PortBus.UnhandledWrites;
@@ -327,7 +335,14 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
             }
             threads[0] = Thread.CurrentThread;
         }
-        RunLoop(0);
+        try
+        {
+            RunLoop(0);
+        }
+        finally
+        {
+            lentLoopEnded.Set();
+        }
         WaitForExit(Timeout.InfiniteTimeSpan);
     }
 
@@ -390,10 +405,11 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
                 $"machine '{Name}' is {state}; only a Created machine can start", Name);
         }
         live = vcpus.Length;
-        SetState(MachineState.Running);
+        // Before the state: a status request reads State without the lock, and a Running machine has a start time.
         StartTime = DateTime.UtcNow;
         clock.Start();
         sinceCreate.Start();
+        SetState(MachineState.Running);
     }
 
     /// <summary>Stops the guest at its next exit (kicking it out of the guest at once) and waits until it is Paused.</summary>
@@ -621,10 +637,10 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
             while (AwaitTurn())
             {
                 var exit = vcpu.Run(this);
-                if (index == 0 && TimeToFirstExit is null)
+                if (index == 0 && Volatile.Read(ref firstExitTicks) == 0)
                 {
                     sinceCreate.Stop();
-                    TimeToFirstExit = sinceCreate.Elapsed;
+                    Volatile.Write(ref firstExitTicks, Math.Max(1, sinceCreate.Elapsed.Ticks));
                     LogCreated();
                 }
                 Exits.Count(exit.Reason);
@@ -873,7 +889,16 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
     {
         if (Interlocked.Exchange(ref endedPending, 0) == 1)
         {
-            Ended?.Invoke(this);
+            try
+            {
+                Ended?.Invoke(this);
+            }
+            catch (Exception e)
+            {
+                // A subscriber's failure (a VMM's state file gone with its directory) must not break the
+                // stop that raised it, nor end a vCPU thread with an unhandled exception.
+                log.Warning(e, "an Ended handler of machine {Name} failed", Name);
+            }
         }
     }
 
@@ -906,6 +931,7 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
     {
         Thread[] running;
         bool stop;
+        bool lentLoopRuns;
         lock (sync)
         {
             if (disposed)
@@ -917,6 +943,7 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
             // waited for by stopping the machine, not by a join.
             running = threads.Skip(threadsParked ? 1 : 0).OfType<Thread>().Where(t => t != Thread.CurrentThread).ToArray();
             stop = running.Length > 0 || (threadsParked && !IsFinal(state));
+            lentLoopRuns = threadsParked && threads[0] is { } lent && lent != Thread.CurrentThread;
         }
         if (stop)
         {
@@ -932,6 +959,11 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
             {
                 thread.Join();
             }
+        }
+        if (lentLoopRuns)
+        {
+            // As a join: the vCPU and its memory must outlive the loop that may still be in KVM_RUN.
+            lentLoopEnded.Wait();
         }
         // Reverse order of creation: vCPU before VM before memory before the /dev/kvm fd.
         for (var i = owned.Count - 1; i >= 0; i--)

@@ -169,6 +169,25 @@ public sealed class LentVcpuThreadTests
     }
 
     [SkippableFact]
+    public void DisposingWhileTheLentThreadRunsTheGuestReturnsOnlyOnceItsLoopHasLeft()
+    {
+        Requires.Kvm();
+        var machine = Build("spin", CpuMode.Long, 0x100000);
+        var (thread, _) = Lend(machine);
+        machine.Start();
+        var deadline = System.Diagnostics.Stopwatch.StartNew();
+        while (!machine.Output.ToString().Contains("spinning", StringComparison.Ordinal) && deadline.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            Thread.Sleep(5);
+        }
+        Assert.Equal(MachineState.Running, machine.State);
+        machine.Dispose();
+        // The loop has left (Dispose waited for it); the lent thread only returns from RunWhenStarted now.
+        Assert.True(thread.Join(TimeSpan.FromSeconds(5)), "the lent thread still runs after Dispose");
+        Assert.Equal(MachineState.Stopped, machine.State);
+    }
+
+    [SkippableFact]
     public void OnlyOneThreadIsLentAndOnlyToAMachineBuiltForIt()
     {
         Requires.Kvm();

@@ -45,7 +45,24 @@ public static class VmmLauncher
         // KVM_CREATE_VM locks every mapping of the VMM (docs/machine.md, Known limits).
         start.Environment["MALLOC_ARENA_MAX"] = "1";
         Log.Debug("starting {Vmm} for {Machine}", string.Join(' ', command), config.Name);
-        using var process = Process.Start(start) ?? throw new VirtToolsException("VmmStartFailed", VirtErrorKind.DeviceError, "could not start the VMM process", config.Name);
+        Process? started;
+        try
+        {
+            started = Process.Start(start);
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            started = null;
+            Log.Debug(e, "starting {Vmm} failed", command[0]);
+        }
+        if (started is null)
+        {
+            // Nothing of this machine may stay behind: its directory holds only config.json so far.
+            Directory.Delete(directory, recursive: true);
+            throw new VirtToolsException("VmmStartFailed", VirtErrorKind.DeviceError,
+                $"could not start the VMM process ({command[0]}); rebuild the module, or set VIRTTOOLS_VMM=dotnet", config.Name);
+        }
+        using var process = started;
         // The VMM logs to vmm.log; closing our ends keeps it from depending on this process's lifetime.
         process.StandardInput.Close();
         process.StandardOutput.Close();
@@ -109,7 +126,7 @@ public static class VmmLauncher
     {
         var folder = Path.GetDirectoryName(typeof(VmmLauncher).Assembly.Location)!;
         var native = Path.Combine(folder, "VirtTools.Vmm");
-        return Environment.GetEnvironmentVariable("VIRTTOOLS_VMM") != "dotnet" && File.Exists(native)
+        return !string.Equals(Environment.GetEnvironmentVariable("VIRTTOOLS_VMM"), "dotnet", StringComparison.OrdinalIgnoreCase) && File.Exists(native)
             ? [native]
             : [DotnetPath(), Path.Combine(folder, "VirtTools.Vmm.dll")];
     }

@@ -22,6 +22,8 @@ public sealed class VmmServer : IDisposable
     private readonly Socket listener;
     private readonly ManualResetEventSlim removed = new();
     private readonly object stateGate = new();
+    /// <summary>Set under <see cref="stateGate"/> once the machine is being removed (see <see cref="EndStateWrites"/>).</summary>
+    private bool stateWritesEnded;
 
     private VmmServer(string directory, VirtMachine machine, Socket listener)
     {
@@ -57,9 +59,17 @@ public sealed class VmmServer : IDisposable
         }
         catch (Exception e)
         {
-            // A machine built before the socket failed goes with it (its waiting vCPU threads too).
+            // A machine built before the socket failed goes with it (its waiting vCPU threads too);
+            // a failure of that clean-up must not hide the first one.
             listener?.Dispose();
-            machine?.Dispose();
+            try
+            {
+                machine?.Dispose();
+            }
+            catch (Exception cleanup)
+            {
+                Log.Warning(cleanup, "releasing the machine of a failed VMM start failed");
+            }
             var v = e as VirtToolsException;
             VmmJson.WriteFileAtomically(VmmPaths.StateFile(directory), new VmmState
             {
@@ -164,15 +174,19 @@ public sealed class VmmServer : IDisposable
                 {
                     reply = VmmReply.Failure(e);
                 }
-                writer.WriteLine(VmmJson.Serialize(reply));
                 if (remove && reply.Ok)
                 {
-                    // Ends vCPU 0's loop (or its wait for a start) on the serving thread, which then
-                    // sees the removal.
+                    // From here nothing writes state.json again: the directory is about to go. The
+                    // stop ends vCPU 0's loop (or its wait for a start) on the serving thread, which
+                    // then sees the removal; it comes before the reply, so a remove that returns has
+                    // stopped the guest.
+                    EndStateWrites();
                     StopForRemoval();
+                    writer.WriteLine(VmmJson.Serialize(reply));
                     removed.Set();
                     return;
                 }
+                writer.WriteLine(VmmJson.Serialize(reply));
             }
         }
         catch (IOException e)
@@ -235,6 +249,18 @@ public sealed class VmmServer : IDisposable
         return new VmmReply { Ok = true, Info = VirtMachineInfo.From(machine) };
     }
 
+    /// <summary>
+    /// No state.json write after this returns, from any thread (the watcher, a request, the machine's
+    /// Ended event): a write racing the directory's deletion left a stale state behind.
+    /// </summary>
+    private void EndStateWrites()
+    {
+        lock (stateGate)
+        {
+            stateWritesEnded = true;
+        }
+    }
+
     /// <summary>Stops the machine unless it has ended: forced if it runs, and before it starts if it never did.</summary>
     private void StopForRemoval()
     {
@@ -259,6 +285,10 @@ public sealed class VmmServer : IDisposable
     {
         lock (stateGate)
         {
+            if (stateWritesEnded)
+            {
+                return;
+            }
             VmmJson.WriteFileAtomically(VmmPaths.StateFile(directory), new VmmState
             {
                 Name = machine.Name,
@@ -279,6 +309,7 @@ public sealed class VmmServer : IDisposable
     public void Dispose()
     {
         listener.Dispose();
+        EndStateWrites();
         StopForRemoval();
         machine.Dispose();
         removed.Dispose();
