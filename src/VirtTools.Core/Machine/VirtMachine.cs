@@ -465,6 +465,30 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
         }
     }
 
+    /// <summary>
+    /// Ends a machine that never started, in one step with the check, so a <see cref="Start"/> from
+    /// another thread cannot come between: true when the machine is (now) Stopped or Crashed, false
+    /// when it runs or is paused, and then it is left alone (a removal without -Force).
+    /// </summary>
+    public bool StopUnlessStarted()
+    {
+        try
+        {
+            lock (sync)
+            {
+                if (state == MachineState.Created)
+                {
+                    Finish(MachineState.Stopped, "stopped before it was started");
+                }
+                return IsFinal(state);
+            }
+        }
+        finally
+        {
+            RaiseEndedOnce();
+        }
+    }
+
     private void StopUnderLock(bool force)
     {
         lock (sync)

@@ -186,6 +186,24 @@ public sealed class KvmGuestTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [SkippableFact]
+    public void StopUnlessStartedEndsACreatedMachineAndLeavesARunningOneAlone()
+    {
+        Requires.Kvm();
+        using var created = Build("spin", CpuMode.Long, 0x100000);
+        Assert.True(created.StopUnlessStarted());
+        Assert.Equal(MachineState.Stopped, created.State);
+        Assert.Equal("stopped before it was started", created.Reason);
+        Assert.Throws<VirtTools.Diagnostics.VirtToolsException>(created.Start);
+
+        using var running = Build("spin", CpuMode.Long, 0x100000);
+        running.Start();
+        Assert.False(running.StopUnlessStarted());
+        Assert.Equal(MachineState.Running, running.State);
+        running.Stop(force: true);
+        Assert.True(running.StopUnlessStarted());
+    }
+
+    [SkippableFact]
     public void PauseAndResumeFromAnotherThread()
     {
         Requires.Kvm();

@@ -236,7 +236,9 @@ public sealed class VmmServer : IDisposable
                     ? new MachineBreakpoint(machine.Name, "Address", address)
                     : new MachineBreakpoint(machine.Name, "Port", Port(request))) };
             case "remove":
-                if (!request.Force && machine.State is MachineState.Running or MachineState.Paused)
+                // Without -Force, a machine that never started is ended in the same step as the
+                // check: a start from another session can no longer slip in between and be forced down.
+                if (!request.Force && !machine.StopUnlessStarted())
                 {
                     throw new VirtToolsException("MachineRunning", VirtErrorKind.ResourceBusy,
                         $"machine '{machine.Name}' is {machine.State}; stop it first or use -Force", machine.Name);
