@@ -42,7 +42,7 @@ public static class VmmLauncher
             start.ArgumentList.Add(argument);
         }
         // One malloc arena, not one per thread: each arena is two more memory mappings, and
-        // KVM_CREATE_VM locks every mapping of the VMM (docs/machine.md, Known limits).
+        // KVM_CREATE_VM locks every mapping of the VMM (docs/machine.md, Performance).
         start.Environment["MALLOC_ARENA_MAX"] = "1";
         Log.Debug("starting {Vmm} for {Machine}", string.Join(' ', command), config.Name);
         Process? started;
