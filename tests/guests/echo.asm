@@ -33,12 +33,17 @@ start:
     out dx, al
     jmp .prompt
 .ready:
-    sti
 .wait:
-    hlt
-    cmp byte [rel quit], 0
-    je .wait
+    ; Look at the flag with interrupts off, then STI;HLT: STI's one-instruction shadow lets an
+    ; interrupt in only once the CPU halts. (HLT; CMP; JE lost a 'q' whose interrupt came between
+    ; the compare and the HLT: the handler set the flag and the guest halted for good.)
     cli
+    cmp byte [rel quit], 0
+    jne .quit
+    sti
+    hlt
+    jmp .wait
+.quit:
     EXIT 0x45
 
 uart_irq:
