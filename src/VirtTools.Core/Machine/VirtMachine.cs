@@ -25,7 +25,7 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
     private static readonly ILogger log = VirtLog.For<VirtMachine>();
 
     private readonly object sync = new();
-    /// <summary>Pulsed on every state change, for <see cref="WaitUntil"/> (taken inside <c>sync</c>, never around it).</summary>
+    /// <summary>Pulsed on every state change, for <see cref="WaitForStateChange"/> (taken inside <c>sync</c>, never around it).</summary>
     private readonly object stateChanged = new();
     private readonly List<IDisposable> owned = [];
     private readonly Stopwatch clock = new();
@@ -47,7 +47,7 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
     private bool threadsParked;
     /// <summary>Set when the lent thread has left vCPU 0's loop: <see cref="Dispose"/> waits for it as it joins the others.</summary>
     private readonly ManualResetEventSlim lentLoopEnded = new();
-    /// <summary>Volatile: <see cref="WaitUntil"/> and <see cref="State"/> read it without <c>sync</c>.</summary>
+    /// <summary>Volatile: <see cref="WaitForStateChange"/> reads it without <c>sync</c>.</summary>
     private volatile MachineState state = MachineState.Created;
     /// <summary>What the host or the guest asked the loops to do at their next turn.</summary>
     private Request request;
@@ -533,22 +533,33 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
     /// </summary>
     public MachineState WaitForStateChange(MachineState known, TimeSpan timeout)
     {
-        WaitUntil(s => s != known, timeout, out var now);
-        return now;
+        // On stateChanged, not sync: a woken watcher must not queue for the lock the vCPU loops take
+        // (on a two-CPU host that cost a starting guest its first half millisecond).
+        var deadline = Stopwatch.StartNew();
+        lock (stateChanged)
+        {
+            while (state == known)
+            {
+                var left = timeout - deadline.Elapsed;
+                if (timeout != Timeout.InfiniteTimeSpan && left <= TimeSpan.Zero)
+                {
+                    break;
+                }
+                Monitor.Wait(stateChanged, timeout == Timeout.InfiniteTimeSpan ? Timeout.InfiniteTimeSpan : left);
+            }
+            return state;
+        }
     }
 
     /// <summary>
-    /// Waits until <paramref name="reached"/> holds for the state or <paramref name="timeout"/> (which
-    /// may be infinite) has passed; <paramref name="last"/> is the state seen last. On
-    /// <c>stateChanged</c>, which every state change pulses, not on <c>sync</c>: a woken waiter (the
-    /// VMM's state-file watcher, a caller waiting for the end) must not queue for the lock the vCPU
-    /// loops take (on a two-CPU host that cost a starting guest its first half millisecond).
-    /// Never called with <c>sync</c> held, which a state change needs.
+    /// Waits (every state change pulses <c>sync</c>) until <paramref name="reached"/> holds for the state
+    /// or <paramref name="timeout"/> (which may be infinite) has passed; <paramref name="last"/> is the
+    /// state seen last.
     /// </summary>
     private bool WaitUntil(Func<MachineState, bool> reached, TimeSpan timeout, out MachineState last)
     {
         var deadline = Stopwatch.StartNew();
-        lock (stateChanged)
+        lock (sync)
         {
             while (!reached(state))
             {
@@ -558,7 +569,7 @@ public sealed class VirtMachine : IVcpuExitHandler, IMachineControl, IDisposable
                     last = state;
                     return false;
                 }
-                Monitor.Wait(stateChanged, timeout == Timeout.InfiniteTimeSpan ? Timeout.InfiniteTimeSpan : left);
+                Monitor.Wait(sync, timeout == Timeout.InfiniteTimeSpan ? Timeout.InfiniteTimeSpan : left);
             }
             last = state;
             return true;

@@ -42,7 +42,7 @@ public sealed class LentVcpuThreadTests
     /// test host's own thread count moves as its thread pool grows and shrinks.
     /// </summary>
     private static int VcpuThreadCount() => Directory.GetDirectories("/proc/self/task")
-        .Count(task => ReadComm(task).StartsWith("vcpu", StringComparison.Ordinal));
+        .Count(task => File.Exists(Path.Combine(task, "comm")) && ReadComm(task).StartsWith("vcpu", StringComparison.Ordinal));
 
     private static string ReadComm(string task)
     {

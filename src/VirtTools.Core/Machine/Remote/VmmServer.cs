@@ -106,18 +106,25 @@ public sealed class VmmServer : IDisposable
     /// </summary>
     private void WatchState()
     {
-        var written = machine.State;
-        while (!removed.IsSet)
+        try
         {
-            var now = machine.WaitForStateChange(written, TimeSpan.FromSeconds(1));
-            // Created to Running is only ever a start request, whose handler writes it: the guest's
-            // first instructions run without this thread writing the file beside them. Once a
-            // removal has begun, WriteState writes nothing (EndStateWrites).
-            if (now != written && !(written == MachineState.Created && now == MachineState.Running))
+            var written = machine.State;
+            while (!removed.IsSet)
             {
-                WriteState();
+                var now = machine.WaitForStateChange(written, TimeSpan.FromSeconds(1));
+                // Created to Running is only ever a start request, whose handler writes it: the guest's
+                // first instructions run without this thread writing the file beside them.
+                if (now != written && !removed.IsSet && !(written == MachineState.Created && now == MachineState.Running))
+                {
+                    WriteState();
+                }
+                written = now;
             }
-            written = now;
+        }
+        catch (Exception e) when (removed.IsSet)
+        {
+            // Removal deletes the directory under a last write: nothing is left to keep current.
+            Log.Debug(e, "state watcher ended with the removal");
         }
     }
 
